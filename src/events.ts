@@ -1,0 +1,97 @@
+/**
+ * @module
+ * Typed relay events. `on()` returns the function that unsubscribes. Payloads are
+ * built only when someone listens, hold no keys and no prompt text, and a listener
+ * that throws never breaks a request.
+ */
+import type { BreakerState } from './policy/breaker.js';
+import type { AttemptRecord, FailureKind, SwitchyardErrorCode } from './errors.js';
+
+/** Fields every request-scoped event carries. */
+export interface RequestEventBase {
+  /** The `x-switchyard-request-id` of the client request. */
+  requestId: string;
+  /** The public model the client asked for. */
+  model: string;
+}
+
+/** Payload of each event, by name. */
+export interface RelayEventMap {
+  /** An upstream attempt ended (successfully or not). */
+  attempt: RequestEventBase & {
+    /** 1-based attempt number on this target. */
+    attempt: number;
+    provider: string;
+    upstreamModel: string;
+    outcome: AttemptRecord['outcome'];
+    status?: number;
+    latencyMs: number;
+    detail?: string;
+  };
+  /** The same target is about to be tried again after `delayMs`. */
+  retry: RequestEventBase & { provider: string; upstreamModel: string; attempt: number; delayMs: number; kind: FailureKind };
+  /** The relay gave up on one target and moves on to the next. */
+  failover: RequestEventBase & { from: { provider: string; model: string }; to: { provider: string; model: string }; kind: FailureKind | 'skipped' };
+  /** A target's breaker opened: it is skipped for its cooldown. */
+  breakerOpen: { provider: string; model: string; failures: number; cooldownMs: number };
+  /** A target's breaker lets one probe through. */
+  breakerHalfOpen: { provider: string; model: string };
+  /** A target's breaker closed after a successful probe. */
+  breakerClose: { provider: string; model: string };
+  /** A request was answered (for streams: the stream ended properly). */
+  complete: RequestEventBase & { provider: string; upstreamModel: string; stream: boolean; attempts: number; latencyMs: number };
+  /** A request ended in an error the client sees (stream interruptions included). */
+  error: RequestEventBase & { code: SwitchyardErrorCode; status: number; attempts: AttemptRecord[]; latencyMs: number };
+}
+
+export type RelayEventName = keyof RelayEventMap;
+export type RelayListener<E extends RelayEventName> = (payload: RelayEventMap[E]) => void;
+
+/** Also the breaker states, re-exported for listeners. */
+export type { BreakerState };
+
+/** A minimal typed emitter; cheaper than EventEmitter and safe against throwing listeners. */
+export class RelayEvents {
+  private readonly listeners: { [E in RelayEventName]?: RelayListener<E>[] } = {};
+
+  /** Subscribes; returns the unsubscribe function. */
+  on<E extends RelayEventName>(event: E, listener: RelayListener<E>): () => void {
+    const list = (this.listeners[event] ??= []) as RelayListener<E>[];
+    list.push(listener);
+    return () => {
+      const current = this.listeners[event] as RelayListener<E>[] | undefined;
+      if (!current) return;
+      const next = current.filter((l) => l !== listener);
+      if (next.length > 0) (this.listeners as Record<string, unknown>)[event] = next;
+      else delete this.listeners[event];
+    };
+  }
+
+  /** Whether anyone listens: callers skip building a payload when not. */
+  has(event: RelayEventName): boolean {
+    return this.listeners[event] !== undefined;
+  }
+
+  emit<E extends RelayEventName>(event: E, payload: RelayEventMap[E]): void {
+    const list = this.listeners[event] as RelayListener<E>[] | undefined;
+    if (!list) return;
+    for (const listener of list) {
+      try {
+        listener(payload);
+      } catch {
+        // A host's listener must never break a request.
+      }
+    }
+  }
+
+  /** Number of listeners in all, for leak checks. */
+  count(): number {
+    let n = 0;
+    for (const list of Object.values(this.listeners)) n += (list as unknown[]).length;
+    return n;
+  }
+
+  clear(): void {
+    for (const k of Object.keys(this.listeners)) delete this.listeners[k as RelayEventName];
+  }
+}

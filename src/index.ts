@@ -1,0 +1,45 @@
+/**
+ * @module
+ * switchyard: an embeddable LLM relay. `createRelay()` builds the failover engine;
+ * mount it with `relay.nodeHandler()` or an adapter (`switchyard/express`, ...).
+ */
+export { createRelay, Relay } from './relay.js';
+export type { RelayRequest, RelayResult, RelayMeta, ChatCompletion, ChatCompletionChunk, CallOptions, TargetStatus } from './relay.js';
+export type {
+  RelayConfig,
+  ProviderConfig,
+  OpenAIProviderConfig,
+  ModelConfig,
+  TargetConfig,
+  RetryOptions,
+  TimeoutOptions,
+  BreakerOptions,
+  LimitOptions,
+  FailoverRules,
+  FailoverAction,
+} from './options.js';
+export { DEFAULTS, DEFAULT_RULES } from './options.js';
+export {
+  SwitchyardError,
+  isSwitchyardError,
+  InvalidConfigError,
+  InvalidRequestError,
+  ModelNotFoundError,
+  RouteNotFoundError,
+  BodyTooLargeError,
+  AllTargetsFailedError,
+  RateLimitedError,
+  NoTargetAvailableError,
+  DeadlineExceededError,
+  UpstreamRejectedError,
+  StreamInterruptedError,
+  ClientClosedError,
+  RelayClosedError,
+  toErrorResponse,
+} from './errors.js';
+export type { SwitchyardErrorCode, FailureKind, AttemptRecord, ErrorEnvelope } from './errors.js';
+export type { RelayEventMap, RelayEventName, RelayListener } from './events.js';
+export type { BreakerState, BreakerSnapshot } from './policy/breaker.js';
+export type { NodeHandler, NodeHandlerOptions } from './http/node-handler.js';
+export { handleChatCompletion, handleModels } from './http/node-handler.js';
+export type { RelayStream, StreamOutcome } from './stream/relay-stream.js';

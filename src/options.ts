@@ -1,0 +1,229 @@
+/**
+ * @module
+ * Public configuration types and their defaults. Every default lives in {@link DEFAULTS};
+ * `resolveConfig()` in `config.ts` validates a {@link RelayConfig} once and fills them in.
+ */
+import type { FailureKind } from './errors.js';
+
+/** What to do after a failed attempt. */
+export type FailoverAction =
+  /** Try the same target again after a backoff, while `retry.attempts` allows; then fall back. */
+  | 'retry'
+  /** Move on to the next target at once. */
+  | 'fallback'
+  /** Stop and give the upstream's answer to the client: the request itself is at fault. */
+  | 'return';
+
+/**
+ * Overrides of the failover table, keyed by upstream HTTP status (`503`) or by
+ * {@link FailureKind} (`timeout`). A status rule wins over a kind rule of the same scope;
+ * target rules win over provider rules, which win over global rules.
+ *
+ * @example
+ * ```ts
+ * rules: { 404: 'fallback', timeout: 'fallback', content_policy: 'fallback' }
+ * ```
+ */
+export type FailoverRules = { [status: number]: FailoverAction } & { [K in FailureKind]?: FailoverAction };
+
+/** Retries of one target. */
+export interface RetryOptions {
+  /**
+   * Attempts per target, the first included (`1` = never retry the same target).
+   * @default 2
+   */
+  attempts?: number;
+  /**
+   * Base of the exponential backoff; the n-th retry sleeps a random time in
+   * `[0, min(maxDelayMs, baseDelayMs * 2^(n-1))]` (full jitter).
+   * @default 200
+   */
+  baseDelayMs?: number;
+  /**
+   * Upper bound of one backoff sleep, and of an upstream `Retry-After` the relay will wait for.
+   * @default 5000
+   */
+  maxDelayMs?: number;
+}
+
+/** Timeouts, all in milliseconds. */
+export interface TimeoutOptions {
+  /**
+   * Establishing the TCP/TLS connection to an upstream.
+   * @default 5000
+   */
+  connectMs?: number;
+  /**
+   * From sending a request until the upstream's response headers arrive.
+   * @default 30000
+   */
+  firstByteMs?: number;
+  /**
+   * Longest silence between two body chunks of an upstream response.
+   * @default 30000
+   */
+  idleMs?: number;
+  /**
+   * Overall deadline of one client request across every target, retry and backoff.
+   * A non-streaming request must be answered within it; a stream must have started
+   * (first content sent) within it, after which `idleMs` alone guards it, so a
+   * long answer that keeps producing tokens is never cut off.
+   * @default 120000
+   */
+  totalMs?: number;
+}
+
+/** Circuit breaker of one target (a provider and model pair). */
+export interface BreakerOptions {
+  /**
+   * Consecutive failures that open the breaker.
+   * @default 5
+   */
+  failureThreshold?: number;
+  /**
+   * How long an open breaker skips its target before letting one probe through.
+   * @default 30000
+   */
+  cooldownMs?: number;
+}
+
+/** Limits on what the relay reads. */
+export interface LimitOptions {
+  /**
+   * Largest request body accepted, in bytes (larger: HTTP 413).
+   * @default 10485760 (10 MiB: room for base64 images)
+   */
+  maxBodyBytes?: number;
+  /**
+   * Largest non-streaming upstream response read, in bytes (larger: the attempt fails as `bad_response`).
+   * @default 33554432 (32 MiB)
+   */
+  maxResponseBytes?: number;
+}
+
+/** An upstream API that speaks OpenAI's chat completions protocol. */
+export interface OpenAIProviderConfig {
+  type: 'openai';
+  /** Base URL including the API version path, e.g. `https://api.deepseek.com/v1`. */
+  baseURL: string;
+  /** The provider key. Prefer `apiKeyEnv` so keys stay out of source. */
+  apiKey?: string;
+  /** Name of an environment variable holding the provider key, read once at `createRelay`. */
+  apiKeyEnv?: string;
+  /** Extra headers sent upstream with every request (e.g. `OpenAI-Organization`). */
+  headers?: Record<string, string>;
+  /**
+   * Keep-alive connections to this provider.
+   * @default 128
+   */
+  maxConnections?: number;
+  /** Per-provider overrides of the global `retry`. */
+  retry?: RetryOptions;
+  /** Per-provider overrides of `connectMs`, `firstByteMs` and `idleMs`. */
+  timeouts?: Omit<TimeoutOptions, 'totalMs'>;
+  /** Per-provider overrides of the global `breaker`. */
+  breaker?: BreakerOptions;
+  /** Per-provider failover rules. */
+  rules?: FailoverRules;
+}
+
+/** Any supported provider. */
+export type ProviderConfig = OpenAIProviderConfig;
+
+/** One place a public model can be served from. */
+export interface TargetConfig {
+  /** Name of an entry in `providers`. */
+  provider: string;
+  /** The provider's own model id, sent upstream in place of the public name. */
+  model: string;
+  /** Per-target retry overrides. */
+  retry?: RetryOptions;
+  /** Per-target failover rules (win over provider and global rules). */
+  rules?: FailoverRules;
+}
+
+/** A public model name and its ordered targets: the first is primary, the rest fallbacks. */
+export interface ModelConfig {
+  targets: TargetConfig[];
+}
+
+/**
+ * Everything `createRelay` accepts. Only `providers` and `models` are required.
+ *
+ * @example
+ * ```ts
+ * const relay = createRelay({
+ *   providers: {
+ *     primary: { type: 'openai', baseURL: 'https://api.openai.com/v1', apiKeyEnv: 'OPENAI_API_KEY' },
+ *     backup: { type: 'openai', baseURL: 'https://api.deepseek.com/v1', apiKeyEnv: 'DEEPSEEK_API_KEY' },
+ *   },
+ *   models: {
+ *     'gpt-4.1': { targets: [{ provider: 'primary', model: 'gpt-4.1' }, { provider: 'backup', model: 'deepseek-chat' }] },
+ *   },
+ * });
+ * ```
+ */
+export interface RelayConfig {
+  providers: Record<string, ProviderConfig>;
+  models: Record<string, ModelConfig>;
+  retry?: RetryOptions;
+  timeouts?: TimeoutOptions;
+  breaker?: BreakerOptions;
+  /** Global failover rules, over the default table. */
+  rules?: FailoverRules;
+  limits?: LimitOptions;
+  /**
+   * Clock in milliseconds, for tests of breakers and deadlines bookkeeping.
+   * @default Date.now
+   */
+  now?: () => number;
+  /**
+   * Random source in [0, 1) for backoff jitter, for reproducible tests.
+   * @default Math.random
+   */
+  random?: () => number;
+}
+
+/** The default of every setting, with its unit. */
+export const DEFAULTS = {
+  retry: {
+    attempts: 2,
+    baseDelayMs: 200, // .2 s
+    maxDelayMs: 5_000, // 5 s
+  },
+  timeouts: {
+    connectMs: 5_000, // 5 s
+    firstByteMs: 30_000, // 30 s
+    idleMs: 30_000, // 30 s
+    totalMs: 120_000, // 2 min
+  },
+  breaker: {
+    failureThreshold: 5,
+    cooldownMs: 30_000, // 30 s
+  },
+  limits: {
+    maxBodyBytes: 10 * 1024 * 1024, // 10 MiB
+    maxResponseBytes: 32 * 1024 * 1024, // 32 MiB
+  },
+  maxConnections: 128,
+  /** Seconds suggested to a client by `Retry-After` when no upstream said. */
+  retryAfterSeconds: 1,
+} as const;
+
+/**
+ * The default failover table (see the README). Statuses map to kinds in
+ * `policy/classify.ts`; the action of each kind is here.
+ */
+export const DEFAULT_RULES: Readonly<Record<FailureKind, FailoverAction>> = {
+  connect: 'retry',
+  reset: 'retry',
+  timeout: 'retry',
+  server: 'retry',
+  bad_response: 'retry',
+  rate_limit: 'fallback',
+  auth: 'fallback',
+  // A larger context window elsewhere may fit the prompt.
+  context_length: 'fallback',
+  bad_request: 'return',
+  content_policy: 'return',
+};

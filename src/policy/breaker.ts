@@ -1,0 +1,102 @@
+/**
+ * @module
+ * Circuit breaker of one target. Opens after `failureThreshold` consecutive failures,
+ * skips its target for `cooldownMs`, then lets exactly one probe through (half-open):
+ * the probe's success closes it, its failure opens it again.
+ */
+import type { ResolvedBreakerOptions } from '../config.js';
+
+/** Breaker states, as events and `/health` report them. */
+export type BreakerState = 'closed' | 'open' | 'half-open';
+
+/** Serialisable breaker state, so a shared store can hold it. */
+export interface BreakerSnapshot {
+  state: BreakerState;
+  failures: number;
+  /** When the breaker last opened (ms since epoch), or 0. */
+  openedAt: number;
+}
+
+/** Called on every state change. */
+export type BreakerListener = (state: BreakerState, previous: BreakerState) => void;
+
+/** Result of asking a breaker for permission. */
+export type Admission =
+  /** Closed: go ahead. */
+  | 'pass'
+  /** Half-open: this caller carries the single probe and must report its outcome. */
+  | 'probe'
+  /** Open, or half-open with a probe already out: skip the target. */
+  | 'reject';
+
+export class CircuitBreaker {
+  private snapshot: BreakerSnapshot = { state: 'closed', failures: 0, openedAt: 0 };
+  private probing = false;
+
+  constructor(
+    private readonly options: ResolvedBreakerOptions,
+    private readonly now: () => number,
+    private readonly onChange?: BreakerListener,
+  ) {}
+
+  get state(): BreakerState {
+    return this.snapshot.state;
+  }
+
+  /** Consecutive failures counted so far. */
+  get failures(): number {
+    return this.snapshot.failures;
+  }
+
+  /** Milliseconds until an open breaker lets a probe through (0 when not open). */
+  remainingCooldown(): number {
+    if (this.snapshot.state !== 'open') return 0;
+    return Math.max(0, this.snapshot.openedAt + this.options.cooldownMs - this.now());
+  }
+
+  /** Asks whether a request may go to this target now. */
+  admit(): Admission {
+    const s = this.snapshot;
+    if (s.state === 'closed') return 'pass';
+    if (s.state === 'open') {
+      if (this.now() < s.openedAt + this.options.cooldownMs) return 'reject';
+      this.transition('half-open');
+    }
+    if (this.probing) return 'reject';
+    this.probing = true;
+    return 'probe';
+  }
+
+  /** Reports a successful attempt. */
+  success(): void {
+    this.probing = false;
+    this.snapshot.failures = 0;
+    if (this.snapshot.state !== 'closed') this.transition('closed');
+  }
+
+  /** Reports a failed attempt that counts against the target. */
+  failure(): void {
+    this.probing = false;
+    this.snapshot.failures += 1;
+    if (this.snapshot.state === 'half-open' || (this.snapshot.state === 'closed' && this.snapshot.failures >= this.options.failureThreshold)) {
+      this.snapshot.openedAt = this.now();
+      this.transition('open');
+    }
+  }
+
+  /** Gives back a probe whose outcome says nothing about the target (the client left). */
+  release(): void {
+    this.probing = false;
+  }
+
+  /** A copy of the current state. */
+  toJSON(): BreakerSnapshot {
+    return { ...this.snapshot };
+  }
+
+  private transition(next: BreakerState): void {
+    const previous = this.snapshot.state;
+    this.snapshot.state = next;
+    this.onChange?.(next, previous);
+  }
+}

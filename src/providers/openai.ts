@@ -1,0 +1,76 @@
+/**
+ * @module
+ * OpenAI-compatible providers (OpenAI, Azure-style relays, DeepSeek, Moonshot/Kimi,
+ * Gemini's OpenAI endpoint, vLLM, Ollama). Requests pass through untouched except for
+ * `model`; answers are checked, not rewritten.
+ */
+import { readEvents } from '../stream/sse.js';
+import { BadResponse, type ChatBody, type ProviderAdapter, type UpstreamError } from './provider.js';
+
+function errorOf(value: unknown): UpstreamError | undefined {
+  const error = (value as { error?: unknown } | null)?.error;
+  if (error === undefined || error === null) return undefined;
+  if (typeof error === 'string') return { message: error };
+  if (typeof error !== 'object') return undefined;
+  const e = error as Record<string, unknown>;
+  return {
+    message: typeof e.message === 'string' ? e.message : 'upstream error',
+    type: typeof e.type === 'string' ? e.type : undefined,
+    code: typeof e.code === 'string' ? e.code : typeof e.code === 'number' ? String(e.code) : null,
+    param: typeof e.param === 'string' ? e.param : null,
+  };
+}
+
+export const openaiProvider: ProviderAdapter = {
+  chatRequest(basePath, body: ChatBody, model) {
+    // Spread keeps every field the relay does not understand (tools, seed, logprobs, ...).
+    return { path: `${basePath}/chat/completions`, body: JSON.stringify({ ...body, model }) };
+  },
+
+  parseError(text) {
+    try {
+      return errorOf(JSON.parse(text));
+    } catch {
+      return text.length > 0 ? { message: text.slice(0, 200) } : undefined;
+    }
+  },
+
+  completion(raw) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(raw.toString('utf8'));
+    } catch {
+      throw new BadResponse('upstream sent a body that is not JSON');
+    }
+    const inband = errorOf(parsed);
+    if (inband) throw new BadResponse(inband.message, inband);
+    if (!Array.isArray((parsed as { choices?: unknown }).choices)) {
+      throw new BadResponse('upstream sent a completion without choices');
+    }
+    return raw;
+  },
+
+  async *chunks(body) {
+    for await (const event of readEvents(body)) {
+      const data = event.data;
+      if (data === '[DONE]') {
+        yield data;
+        return;
+      }
+      // Chunks pass unparsed: only their first byte is checked (the engine parses those
+      // it must look into), and only a payload that mentions "error" can be an in-band error.
+      if (data.charCodeAt(0) !== 123 /* { */) throw new BadResponse('upstream sent an SSE event that is not JSON');
+      if (data.includes('"error"')) {
+        let parsed: unknown;
+        try {
+          parsed = JSON.parse(data);
+        } catch {
+          throw new BadResponse('upstream sent an SSE event that is not JSON');
+        }
+        const inband = errorOf(parsed);
+        if (inband) throw new BadResponse(inband.message, inband);
+      }
+      yield data;
+    }
+  },
+};

@@ -1,0 +1,52 @@
+/**
+ * @module
+ * What the engine needs from a provider type: how to ask for a chat completion, how
+ * to read its answers and errors. Everything is expressed in OpenAI's format on the
+ * client side, so a provider that speaks another protocol translates here.
+ */
+
+/** The client's chat completion request, parsed. Fields the relay does not know pass through. */
+export type ChatBody = Record<string, unknown> & { model: string; messages: unknown[]; stream?: boolean };
+
+/** An upstream request, ready to send. */
+export interface UpstreamRequest {
+  /** Path below the provider's origin, base path included. */
+  path: string;
+  body: string;
+}
+
+/** What an upstream error body said, in OpenAI's terms. */
+export interface UpstreamError {
+  message: string;
+  type?: string;
+  code?: string | null;
+  param?: string | null;
+}
+
+/** Thrown by a provider when an upstream answer cannot be read. */
+export class BadResponse extends Error {
+  /** Kind of failure when the body was an error object (an in-band error), else undefined. */
+  constructor(
+    message: string,
+    readonly upstreamError?: UpstreamError,
+  ) {
+    super(message);
+  }
+}
+
+export interface ProviderAdapter {
+  /** Builds the upstream request for `model`. */
+  chatRequest(basePath: string, body: ChatBody, model: string): UpstreamRequest;
+  /** Reads an error body (any status) into message/code, if it is one. */
+  parseError(text: string): UpstreamError | undefined;
+  /**
+   * Checks a 2xx non-streaming body and returns the OpenAI `chat.completion` bytes to
+   * send (the same buffer when no translation is needed). Throws {@link BadResponse}.
+   */
+  completion(raw: Buffer): Buffer;
+  /**
+   * Turns an upstream SSE body into OpenAI chunk payloads (`data:` contents, `[DONE]`
+   * last). Throws {@link BadResponse} on an unreadable or in-band error event.
+   */
+  chunks(body: AsyncIterable<Uint8Array>): AsyncGenerator<string>;
+}

@@ -1,0 +1,354 @@
+/**
+ * @module
+ * The relay: configuration, connection pools, breakers and events in one object, and
+ * the entry points every adapter shares (`handle`, `nodeHandler`) plus the programmatic
+ * ones (`chat`, `stream`).
+ */
+import { Pool } from 'undici';
+import { resolveConfig, type ResolvedConfig, type ResolvedTarget } from './config.js';
+import { runChain, type EngineRuntime } from './engine.js';
+import {
+  ClientClosedError,
+  DeadlineExceededError,
+  ModelNotFoundError,
+  RelayClosedError,
+  isSwitchyardError,
+  type AttemptRecord,
+} from './errors.js';
+import { RelayEvents, type RelayEventName, type RelayListener } from './events.js';
+import { createNodeHandler, type NodeHandler, type NodeHandlerOptions } from './http/node-handler.js';
+import type { RelayConfig } from './options.js';
+import { CircuitBreaker, type BreakerSnapshot } from './policy/breaker.js';
+import { abortAfter } from './policy/timeout.js';
+import { openaiProvider } from './providers/openai.js';
+import type { ChatBody, ProviderAdapter } from './providers/provider.js';
+import { validateChatBody } from './request.js';
+import { RelayStream } from './stream/relay-stream.js';
+
+/** One request handed to the relay by an adapter or by host code. */
+export interface RelayRequest {
+  /** The parsed JSON body of a chat completion request. */
+  body: unknown;
+  /** Aborts the request (the client went away); upstream work stops at once. */
+  signal?: AbortSignal;
+  /** Correlation id; generated when absent. */
+  requestId?: string;
+}
+
+/** Who served a request and how. */
+export interface RelayMeta {
+  requestId: string;
+  /** The public model asked for. */
+  model: string;
+  /** Provider that served. */
+  provider: string;
+  /** The provider's own model id that served. */
+  upstreamModel: string;
+  /** Every attempt made, skipped targets included. */
+  attempts: AttemptRecord[];
+}
+
+/** A successful relay answer: a complete JSON body or a committed stream. */
+export type RelayResult =
+  | { stream: false; meta: RelayMeta; body: Buffer }
+  | { stream: true; meta: RelayMeta; chunks: RelayStream };
+
+/** A chat completion object as returned by `chat()` (OpenAI's `chat.completion`). */
+export type ChatCompletion = Record<string, unknown> & { id: string; object: string; choices: unknown[] };
+/** A streamed chunk (OpenAI's `chat.completion.chunk`). */
+export type ChatCompletionChunk = Record<string, unknown> & { object: string; choices: unknown[] };
+
+/** Options of the programmatic calls. */
+export interface CallOptions {
+  signal?: AbortSignal;
+  requestId?: string;
+}
+
+/** Target state, as `targets()` reports it. */
+export interface TargetStatus {
+  provider: string;
+  model: string;
+  breaker: BreakerSnapshot;
+}
+
+/**
+ * A configured relay. Create it with {@link createRelay}.
+ *
+ * @example
+ * ```ts
+ * const relay = createRelay(config);
+ * http.createServer(relay.nodeHandler({ prefix: '/v1' })).listen(8787);
+ * ```
+ */
+export class Relay {
+  private readonly config: ResolvedConfig;
+  private readonly events = new RelayEvents();
+  private readonly pools = new Map<string, Pool>();
+  private readonly breakers = new Map<string, CircuitBreaker>();
+  private readonly inflight = new Set<AbortController>();
+  private readonly runtime: EngineRuntime;
+  private readonly modelList: Buffer;
+  private closed = false;
+
+  constructor(config: RelayConfig) {
+    this.config = resolveConfig(config);
+    this.runtime = {
+      config: this.config,
+      events: this.events,
+      pool: (target) => this.pool(target),
+      adapter: (): ProviderAdapter => openaiProvider,
+      breaker: (target) => this.breaker(target),
+    };
+    this.modelList = Buffer.from(JSON.stringify(this.models()));
+  }
+
+  /**
+   * Subscribes to an event; returns the function that unsubscribes.
+   *
+   * @example
+   * ```ts
+   * const off = relay.on('failover', (e) => log.warn(e, 'failover'));
+   * ```
+   */
+  on<E extends RelayEventName>(event: E, listener: RelayListener<E>): () => void {
+    return this.events.on(event, listener);
+  }
+
+  /** Public models in OpenAI's list format. */
+  models(): { object: 'list'; data: { id: string; object: 'model'; created: number; owned_by: string }[] } {
+    return {
+      object: 'list',
+      data: [...this.config.models.keys()].map((id) => ({ id, object: 'model', created: 0, owned_by: 'switchyard' })),
+    };
+  }
+
+  /** @internal The model list, serialised once. */
+  modelsBody(): Buffer {
+    return this.modelList;
+  }
+
+  /** @internal Resolved limits for the HTTP layer. */
+  get maxBodyBytes(): number {
+    return this.config.maxBodyBytes;
+  }
+
+  /** Every target with its breaker state. */
+  targets(): TargetStatus[] {
+    const seen = new Map<string, TargetStatus>();
+    for (const model of this.config.models.values()) {
+      for (const target of model.targets) {
+        if (!seen.has(target.id)) {
+          seen.set(target.id, { provider: target.provider.name, model: target.model, breaker: this.breaker(target).toJSON() });
+        }
+      }
+    }
+    return [...seen.values()];
+  }
+
+  /**
+   * Runs one chat completion request through the failover chain. Resolves once a target
+   * answered (for streams: once the first content arrived); rejects with a
+   * `SwitchyardError` otherwise. The shared path under every adapter.
+   */
+  async handle(request: RelayRequest): Promise<RelayResult> {
+    if (this.closed) throw new RelayClosedError();
+    const body: ChatBody = validateChatBody(request.body);
+    const model = this.config.models.get(body.model);
+    if (!model) throw new ModelNotFoundError(body.model);
+    const requestId = request.requestId ?? crypto.randomUUID();
+    const stream = body.stream === true;
+    const { now, totalMs } = this.config;
+    const started = now();
+
+    const controller = new AbortController();
+    const parent = request.signal;
+    const onAbort = () => controller.abort(new ClientClosedError());
+    if (parent?.aborted) throw new ClientClosedError();
+    parent?.addEventListener('abort', onAbort, { once: true });
+    const clearDeadline = abortAfter(controller, totalMs, () => new DeadlineExceededError(totalMs));
+    this.inflight.add(controller);
+    const release = () => {
+      clearDeadline();
+      parent?.removeEventListener('abort', onAbort);
+      this.inflight.delete(controller);
+    };
+
+    const attempts: AttemptRecord[] = [];
+    let success;
+    try {
+      success = await runChain(this.runtime, {
+        requestId,
+        model,
+        body,
+        stream,
+        signal: controller.signal,
+        deadlineAt: started + totalMs,
+        attempts,
+      });
+    } catch (err) {
+      release();
+      if (isSwitchyardError(err) && this.events.has('error')) {
+        this.events.emit('error', { requestId, model: model.name, code: err.code, status: err.status, attempts, latencyMs: now() - started });
+      }
+      throw err;
+    }
+    const { target } = success;
+    const meta: RelayMeta = { requestId, model: model.name, provider: target.provider.name, upstreamModel: target.model, attempts };
+    const tried = attempts.filter((a) => a.outcome !== 'skipped').length;
+
+    if (!success.stream) {
+      release();
+      if (this.events.has('complete')) {
+        this.events.emit('complete', {
+          requestId, model: model.name, provider: meta.provider, upstreamModel: meta.upstreamModel,
+          stream: false, attempts: tried, latencyMs: now() - started,
+        });
+      }
+      return { stream: false, meta, body: success.body };
+    }
+
+    // A stream that has started is bounded by the idle timeout, not the overall deadline.
+    clearDeadline();
+    const chunks = new RelayStream(success.committed, attempts, controller.signal, (outcome, error) => {
+      release();
+      if (outcome === 'interrupted') {
+        this.breaker(target).failure();
+        if (error && this.events.has('error')) {
+          this.events.emit('error', { requestId, model: model.name, code: error.code, status: error.status, attempts, latencyMs: now() - started });
+        }
+      } else if (outcome === 'complete' && this.events.has('complete')) {
+        this.events.emit('complete', {
+          requestId, model: model.name, provider: meta.provider, upstreamModel: meta.upstreamModel,
+          stream: true, attempts: tried, latencyMs: now() - started,
+        });
+      }
+    });
+    return { stream: true, meta, chunks };
+  }
+
+  /**
+   * A non-streaming chat completion, for code that is not behind a route.
+   *
+   * @example
+   * ```ts
+   * const completion = await relay.chat({ model: 'gpt-4.1', messages: [{ role: 'user', content: 'Hi' }] });
+   * ```
+   */
+  async chat(body: Record<string, unknown>, options: CallOptions = {}): Promise<ChatCompletion> {
+    const result = await this.handle({ body: { ...body, stream: false }, signal: options.signal, requestId: options.requestId });
+    if (result.stream) throw new Error('unreachable: a non-streaming request produced a stream');
+    return JSON.parse(result.body.toString('utf8')) as ChatCompletion;
+  }
+
+  /**
+   * A streaming chat completion as parsed chunks. Break out of the loop (or call
+   * `return()`) to abort the upstream. A stream that breaks after it started throws a
+   * `StreamInterruptedError`.
+   *
+   * @example
+   * ```ts
+   * for await (const chunk of await relay.stream({ model: 'gpt-4.1', messages })) process.stdout.write(chunk.choices[0]?.delta?.content ?? '');
+   * ```
+   */
+  async stream(body: Record<string, unknown>, options: CallOptions = {}): Promise<AsyncIterableIterator<ChatCompletionChunk>> {
+    const result = await this.handle({ body: { ...body, stream: true }, signal: options.signal, requestId: options.requestId });
+    if (!result.stream) throw new Error('unreachable: a streaming request produced a JSON body');
+    const chunks = result.chunks;
+    const parsed: AsyncIterableIterator<ChatCompletionChunk> = {
+      [Symbol.asyncIterator]: () => parsed,
+      async next(): Promise<IteratorResult<ChatCompletionChunk>> {
+        for (;;) {
+          const next = await chunks.next();
+          if (next.done) return { done: true, value: undefined };
+          if (next.value === '[DONE]') continue;
+          return { done: false, value: JSON.parse(next.value) as ChatCompletionChunk };
+        }
+      },
+      async return(): Promise<IteratorResult<ChatCompletionChunk>> {
+        await chunks.return();
+        return { done: true, value: undefined };
+      },
+    };
+    return parsed;
+  }
+
+  /**
+   * A `node:http` request listener serving `POST {prefix}/chat/completions` and
+   * `GET {prefix}/models`. Other paths go to `next` when given, else get a 404.
+   *
+   * @example
+   * ```ts
+   * http.createServer(relay.nodeHandler({ prefix: '/v1' })).listen(8787);
+   * ```
+   */
+  nodeHandler(options: NodeHandlerOptions = {}): NodeHandler {
+    return createNodeHandler(this, options);
+  }
+
+  /** Number of requests in flight (streams included). */
+  get inFlight(): number {
+    return this.inflight.size;
+  }
+
+  /** Whether `close()` was called. */
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  /**
+   * Stops the relay: aborts requests in flight, closes every upstream connection pool
+   * and drops every listener, so a host process can exit cleanly.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const controller of this.inflight) controller.abort(new RelayClosedError());
+    this.inflight.clear();
+    const pools = [...this.pools.values()];
+    this.pools.clear();
+    await Promise.all(pools.map((p) => p.destroy().catch(() => {})));
+    this.events.clear();
+  }
+
+  private pool(target: ResolvedTarget): Pool {
+    const provider = target.provider;
+    let pool = this.pools.get(provider.name);
+    if (!pool) {
+      pool = new Pool(provider.origin, {
+        connections: provider.maxConnections,
+        connect: { timeout: provider.connectMs },
+      });
+      this.pools.set(provider.name, pool);
+    }
+    return pool;
+  }
+
+  private breaker(target: ResolvedTarget): CircuitBreaker {
+    let breaker = this.breakers.get(target.id);
+    if (!breaker) {
+      const id = { provider: target.provider.name, model: target.model };
+      const options = target.breaker;
+      breaker = new CircuitBreaker(options, this.config.now, (state) => {
+        if (state === 'open') this.events.emit('breakerOpen', { ...id, failures: breaker!.failures, cooldownMs: options.cooldownMs });
+        else if (state === 'half-open') this.events.emit('breakerHalfOpen', id);
+        else this.events.emit('breakerClose', id);
+      });
+      this.breakers.set(target.id, breaker);
+    }
+    return breaker;
+  }
+}
+
+/**
+ * Creates a relay. The configuration is validated here, once; a bad field throws an
+ * `InvalidConfigError` naming its path.
+ *
+ * @example
+ * ```ts
+ * import { createRelay } from 'switchyard';
+ * const relay = createRelay({ providers: { ... }, models: { ... } });
+ * ```
+ */
+export function createRelay(config: RelayConfig): Relay {
+  return new Relay(config);
+}

@@ -1,0 +1,71 @@
+/**
+ * @module
+ * The commit point of a stream. Nothing reaches the client until the upstream sends
+ * real content (text, a tool call, reasoning, a refusal or a finish reason): role-only
+ * preamble chunks are held back. Until then a failure is invisible to the client and
+ * the engine may fail over; after it, the response is the client's and cannot be
+ * retried, because the client has already seen part of an answer.
+ */
+import { BadResponse } from '../providers/provider.js';
+import { DONE } from './sse.js';
+
+/** A stream that produced content: the chunks read so far and the rest of it. */
+export interface CommittedStream {
+  /** Chunk payloads read before and including the first content chunk. */
+  held: string[];
+  /** The remaining payloads; not started yet. */
+  rest: AsyncGenerator<string>;
+  /** True when the upstream already finished (`[DONE]` is the last held payload). */
+  done: boolean;
+  /** Releases the attempt's timers and signal links once the stream is over. */
+  dispose?: () => void;
+}
+
+function nonEmpty(value: unknown): boolean {
+  return typeof value === 'string' ? value.length > 0 : value !== undefined && value !== null;
+}
+
+/** Whether an OpenAI chunk carries something a client would display or act on. */
+export function hasContent(chunk: unknown): boolean {
+  const choices = (chunk as { choices?: unknown }).choices;
+  if (!Array.isArray(choices)) return false;
+  for (const choice of choices) {
+    if (choice === null || typeof choice !== 'object') continue;
+    if (nonEmpty((choice as { finish_reason?: unknown }).finish_reason)) return true;
+    const delta = (choice as { delta?: Record<string, unknown> }).delta;
+    if (!delta || typeof delta !== 'object') continue;
+    if (nonEmpty(delta.content) || nonEmpty(delta.refusal) || nonEmpty(delta.function_call)) return true;
+    if (nonEmpty(delta.reasoning_content) || nonEmpty(delta.reasoning)) return true;
+    if (Array.isArray(delta.tool_calls) && delta.tool_calls.length > 0) return true;
+  }
+  return false;
+}
+
+/**
+ * Reads `chunks` until the first content chunk. Throws {@link BadResponse} for a
+ * payload that is not JSON, and whatever the transport throws; in both cases the
+ * upstream body is released. A stream that ends before any content is a failure too,
+ * unless it ended properly with `[DONE]` (an empty answer is still an answer).
+ */
+export async function readUntilContent(chunks: AsyncGenerator<string>): Promise<CommittedStream> {
+  const held: string[] = [];
+  try {
+    for (;;) {
+      const next = await chunks.next();
+      if (next.done) throw new BadResponse('upstream stream ended before any content');
+      const data = next.value;
+      held.push(data);
+      if (data === DONE) return { held, rest: chunks, done: true };
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(data);
+      } catch {
+        throw new BadResponse('upstream sent an SSE event that is not JSON');
+      }
+      if (hasContent(parsed)) return { held, rest: chunks, done: false };
+    }
+  } catch (err) {
+    await chunks.return(undefined).catch(() => {});
+    throw err;
+  }
+}

@@ -1,0 +1,184 @@
+/**
+ * @module
+ * The public shapes of the mock upstream: what a fault can do, what gets
+ * recorded about each request, and the handle a test holds.
+ */
+import type { IncomingHttpHeaders } from 'node:http';
+
+/**
+ * What to do wrong for one request. Fields combine where that makes sense;
+ * when several "kinds" are set, the first that applies wins, in this order:
+ * `firstByteDelayMs` (always waited first), `reset`, `hang`, `status`
+ * (or `retryAfter` alone), `raw`, `malformed`, then a normal response shaped
+ * by `dieAfterChunks`, `errorAfterChunks` and `dripMs`.
+ *
+ * Faults apply to whatever the route would have answered, so a fault on a
+ * streaming request breaks the stream and a fault on a JSON request breaks
+ * the JSON.
+ */
+export interface MockFault {
+  /** Respond with this HTTP status and an OpenAI error envelope (or `body` if given). */
+  status?: number;
+  /**
+   * `Retry-After` header to send with `status`: seconds as a number, or an
+   * HTTP-date string sent as is. Set without `status`, it implies 429.
+   */
+  retryAfter?: number | string;
+  /**
+   * Body to send with `status`: an object is sent as JSON, a string or Buffer
+   * as is (with `contentType`).
+   * @default {"error":{"message":"mock error <status>","type":<by status>,"code":null,"param":null}}
+   *   where type is `rate_limit_error` (429), `authentication_error` (401),
+   *   `permission_error` (403), `invalid_request_error` (other 4xx) or
+   *   `server_error`.
+   */
+  body?: unknown;
+  /** Reset the connection (TCP RST) before any response byte. */
+  reset?: boolean;
+  /** Never respond, until the client goes away or the server closes. */
+  hang?: boolean;
+  /** Wait this long (ms) before sending headers, then respond as otherwise decided. */
+  firstByteDelayMs?: number;
+  /**
+   * Streaming: send this many SSE events (the role preamble counts as the
+   * first), then destroy the socket. Non-streaming: send the headers (with the
+   * full `content-length`) and half the JSON body, then destroy. With `raw`,
+   * events are the `\n\n`-separated pieces of `raw`.
+   */
+  dieAfterChunks?: number;
+  /**
+   * Streaming: after this many events, send an in-stream
+   * `data: {"error":{...}}` event and end the response without `[DONE]`.
+   * Ignored for non-streaming requests.
+   */
+  errorAfterChunks?: number;
+  /**
+   * Non-streaming: 200 with a body that is not valid JSON (the first half of
+   * the real body). Streaming: 200 with a first `data:` event that is not
+   * valid JSON, then end.
+   */
+  malformed?: boolean;
+  /**
+   * Delay (ms) between SSE events, instead of the server's `chunkDelayMs`.
+   * Non-streaming: the body goes out in four pieces with this delay between.
+   */
+  dripMs?: number;
+  /**
+   * Exact bytes to send as the 200 response body (fixture replay). With
+   * `dripMs`, `dieAfterChunks` or `errorAfterChunks` it is split after each
+   * `\n\n` (SSE event boundary); the bytes on the wire are unchanged.
+   */
+  raw?: string | Buffer;
+  /**
+   * Content type for `raw`, or for a string/Buffer `body` sent with `status`.
+   * @default `text/event-stream` when the request had `stream: true`, else `application/json`
+   */
+  contentType?: string;
+}
+
+/** One request as the mock received it. */
+export interface MockRequest {
+  /** 1-based order of arrival (restarts at 1 after `reset()`). */
+  id: number;
+  method: string;
+  /** The URL path without the query string, e.g. `/v1/chat/completions`. */
+  path: string;
+  /** Headers exactly as Node parsed them (names lower-cased). */
+  headers: IncomingHttpHeaders;
+  /**
+   * Parsed JSON body, or the raw string if it is not JSON, or `undefined`
+   * if empty. `any` so tests can write `req.body.model` without casts.
+   */
+  body: any;
+  /**
+   * True once the client closed the connection before the response finished.
+   * Connections the mock cut itself (`reset`, `dieAfterChunks`, `close()`)
+   * do not count.
+   */
+  abandoned: boolean;
+  /** The fault applied, if any. */
+  fault?: MockFault;
+}
+
+/** Options for {@link createMockUpstream}; every field is optional. */
+export interface MockUpstreamOptions {
+  /**
+   * Appears in the default reply, so a test can tell which upstream answered.
+   * @default 'mock'
+   */
+  name?: string;
+  /**
+   * The assistant's reply text, or a function of the request.
+   * @default `Hello from ${name}! This is a streamed reply from a mock upstream.`
+   */
+  reply?: string | ((req: MockRequest) => string);
+  /**
+   * Delay (ms) between SSE events of healthy streams.
+   * @default 0
+   */
+  chunkDelayMs?: number;
+  /**
+   * Fault applied to every completion request until `setFault()` changes it;
+   * `reset()` goes back to this one.
+   * @default none
+   */
+  fault?: MockFault;
+  /**
+   * Model ids listed by `GET {basePath}/models`; the first also stands in
+   * when a request names no model.
+   * @default ['mock-model']
+   */
+  models?: string[];
+  /**
+   * Path prefix of every route.
+   * @default '/v1'
+   */
+  basePath?: string;
+}
+
+/**
+ * A running mock upstream. The "server fault" and the queue apply only to
+ * completion requests (chat completions and embeddings, the ones `count`
+ * counts); `onRequest` sees every request and can fault any of them.
+ */
+export interface MockUpstream {
+  /** `origin + basePath`, e.g. `http://127.0.0.1:53211/v1`; usable as a provider `baseURL`. */
+  readonly url: string;
+  /** `http://127.0.0.1:<port>` */
+  readonly origin: string;
+  readonly port: number;
+  /** Every request received, in order of arrival (a live array; `reset()` starts a new one). */
+  readonly requests: readonly MockRequest[];
+  /** Number of `POST {basePath}/chat/completions` and `POST {basePath}/embeddings` requests received. */
+  readonly count: number;
+  /** How many requests the client abandoned before the response finished. */
+  readonly abandoned: number;
+  /** Set the server fault (`null`: healthy) until changed. */
+  setFault(fault: MockFault | null): void;
+  /**
+   * The next completion requests take these faults in order (`null`: healthy),
+   * then the server fault applies again. Adds to what is already queued.
+   */
+  queueFaults(...faults: (MockFault | null)[]): void;
+  /**
+   * Decide per request (`null` to remove). A returned fault wins over the
+   * queue and the server fault, and then no queued fault is used up;
+   * `null` or `undefined` lets the queue and the server fault decide.
+   */
+  onRequest(decide: ((req: MockRequest) => MockFault | null | undefined) | null): void;
+  /**
+   * Resolves with the oldest abandoned request not yet handed out by an
+   * earlier call, waiting for one if there is none, so calling it after the
+   * client already hung up does not miss the event. Never settles if no
+   * request is abandoned (not even on `close()`).
+   */
+  nextAbandoned(): Promise<MockRequest>;
+  /**
+   * Forget requests and counters, empty the queue, remove `onRequest` and put
+   * back the server fault from the options. Requests still in flight finish
+   * but no longer count.
+   */
+  reset(): void;
+  /** Stop listening and destroy every open socket (hung requests included); idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,19 @@
+import { defineConfig } from 'tsup';
+
+// One build, two module formats: NestJS hosts are usually CommonJS, newer hosts ESM.
+export default defineConfig({
+  entry: {
+    index: 'src/index.ts',
+    express: 'adapters/express/index.ts',
+    testing: 'src/testing/index.ts',
+  },
+  format: ['esm', 'cjs'],
+  dts: true,
+  clean: true,
+  target: 'node20',
+  platform: 'node',
+  sourcemap: true,
+  splitting: true,
+  // Adapters import the core by its package name, so every entry shares one copy of it.
+  external: ['switchyard'],
+});
