@@ -7,6 +7,8 @@ export default defineConfig({
   resolve: {
     alias: [
       { find: /^switchyard\/express$/, replacement: here('./adapters/express/index.ts') },
+      { find: /^switchyard\/koa$/, replacement: here('./adapters/koa/index.ts') },
+      { find: /^switchyard\/nest$/, replacement: here('./adapters/nest/index.ts') },
       { find: /^switchyard\/testing$/, replacement: here('./src/testing/index.ts') },
       { find: /^switchyard$/, replacement: here('./src/index.ts') },
     ],

@@ -7,10 +7,10 @@
  */
 import type { Dispatcher, Pool } from 'undici';
 import type { ResolvedTarget } from './config.js';
-import type { FailureKind } from './errors.js';
+import { InvalidRequestError, type FailureKind } from './errors.js';
 import { classifyError, classifyStatus } from './policy/classify.js';
 import { parseRetryAfter } from './policy/retry.js';
-import { BadResponse, type ChatBody, type ProviderAdapter, type UpstreamError } from './providers/provider.js';
+import { BadResponse, type ChatBody, type EmbeddingsBody, type Endpoint, type ProviderAdapter, type UpstreamError, type UpstreamRequest } from './providers/provider.js';
 import { readUntilContent, type CommittedStream } from './stream/commit.js';
 import { linkedController } from './policy/timeout.js';
 
@@ -34,7 +34,8 @@ export interface AttemptInput {
   pool: Pool;
   adapter: ProviderAdapter;
   target: ResolvedTarget;
-  body: ChatBody;
+  endpoint: Endpoint;
+  body: ChatBody | EmbeddingsBody;
   stream: boolean;
   signal: AbortSignal;
   maxResponseBytes: number;
@@ -60,21 +61,37 @@ function redact(text: string, secret: string | undefined): string {
   return secret && secret.length >= 4 ? text.split(secret).join('[redacted]') : text;
 }
 
+/**
+ * Kind of an error object sent inside a 2xx answer (a body or a stream event), read
+ * from its type and code since there is no status to go by.
+ */
+function inbandKind(error: UpstreamError): { kind: FailureKind; status?: number } {
+  const numeric = Number(error.code);
+  if (Number.isInteger(numeric) && numeric >= 400 && numeric < 600) {
+    return { kind: classifyStatus(numeric, error.code, error.message), status: numeric };
+  }
+  const label = `${error.type ?? ''} ${error.code ?? ''}`;
+  if (/rate_limit/.test(label)) return { kind: 'rate_limit' };
+  if (/authentication|permission|api_key|insufficient_quota|billing/.test(label)) return { kind: 'auth' };
+  // The request itself was refused: classified (and, by default, returned) as a 400 would be.
+  if (/invalid_request/.test(label)) return { kind: classifyStatus(400, error.code, error.message), status: 400 };
+  return { kind: classifyStatus(500, error.code, error.message) };
+}
+
 function inbandFailure(err: BadResponse, status: number, secret: string | undefined): AttemptFailure {
   if (err.upstreamError) {
     const error = { ...err.upstreamError, message: redact(err.upstreamError.message, secret) };
-    // An error object inside a 200 answer: classify it as if it had come with a status.
-    const code = Number(error.code);
-    const kind = Number.isInteger(code) && code >= 400 && code < 600 ? classifyStatus(code, error.code, error.message) : classifyStatus(500, error.code, error.message);
-    return { ok: false, kind: kind === 'bad_request' ? 'server' : kind, status, error, detail: error.message };
+    const inband = inbandKind(error);
+    return { ok: false, kind: inband.kind, status: inband.status ?? status, error, detail: error.message };
   }
   return { ok: false, kind: 'bad_response', status, detail: err.message };
 }
 
 /** Why an attempt's own controller aborted it. */
 export class AttemptTimeout extends Error {
-  constructor(readonly phase: 'first byte' | 'idle', ms: number) {
-    super(`no ${phase === 'first byte' ? 'response headers' : 'data'} from upstream within ${ms} ms`);
+  constructor(readonly phase: 'first byte' | 'first token' | 'idle', ms: number) {
+    const what = phase === 'first byte' ? 'response headers' : phase === 'first token' ? 'content' : 'data';
+    super(`no ${what} from upstream within ${ms} ms`);
   }
 }
 
@@ -99,7 +116,19 @@ async function* idleGuard(body: AsyncIterable<Uint8Array>, ms: number, controlle
 export async function attempt(input: AttemptInput): Promise<AttemptResult> {
   const { pool, adapter, target, signal } = input;
   const provider = target.provider;
-  const request = adapter.chatRequest(provider.basePath, input.body, target.model);
+  let request: UpstreamRequest;
+  try {
+    request =
+      input.endpoint === 'chat'
+        ? adapter.chatRequest(provider, input.body as ChatBody, target.model)
+        : adapter.embeddingsRequest!(provider, input.body as EmbeddingsBody, target.model);
+  } catch (err) {
+    if (!(err instanceof InvalidRequestError)) throw err;
+    // This provider cannot express the request (a field it cannot translate): the client's
+    // fault, as an upstream 400 would be, so the rules decide (by default: return the 400).
+    const error = { message: err.message, type: err.type, code: err.openaiCode, param: err.param };
+    return { ok: false, kind: 'bad_request', error, detail: err.message };
+  }
   // The attempt's own controller: its timeouts abort this attempt, not the request.
   const own = linkedController(signal);
   let streaming = false;
@@ -112,6 +141,10 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
   };
 
   let response: Dispatcher.ResponseData;
+  // A stream must also produce content in time, not just headers.
+  const firstToken = input.stream
+    ? setTimeout(() => own.controller.abort(new AttemptTimeout('first token', target.firstTokenMs)), target.firstTokenMs)
+    : undefined;
   const firstByte = setTimeout(() => own.controller.abort(new AttemptTimeout('first byte', target.firstByteMs)), target.firstByteMs);
   try {
     response = await pool.request({
@@ -125,6 +158,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
       bodyTimeout: 0,
     });
   } catch (err) {
+    clearTimeout(firstToken);
     own.dispose();
     return failed(err);
   } finally {
@@ -156,7 +190,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
     }
     const raw = await readCapped(body, input.maxResponseBytes);
     if (!raw) return { ok: false, kind: 'bad_response', status, detail: 'response body too large' };
-    const completion = adapter.completion(raw);
+    const completion = input.endpoint === 'chat' ? adapter.completion(raw) : adapter.embeddings!(raw);
     // A JSON completion where a stream was asked for: the upstream ignored `stream`.
     if (input.stream) return { ok: false, kind: 'bad_response', status, detail: 'upstream did not stream' };
     return { ok: true, stream: false, body: completion };
@@ -164,6 +198,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
     if (err instanceof BadResponse && !signal.aborted) return { ...inbandFailure(err, status, provider.secret) };
     return { ...failed(err), status };
   } finally {
+    clearTimeout(firstToken);
     if (!streaming) {
       // Ends the body (and its socket, if unread) unless a stream now owns it.
       await body.return(undefined).catch(() => {});

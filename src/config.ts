@@ -40,6 +40,10 @@ export interface ResolvedProvider {
   headers: Record<string, string>;
   /** The key itself, kept only to redact it from upstream messages. */
   secret: string | undefined;
+  /** Anthropic only: `max_tokens` when the client sets none. */
+  maxTokens: number;
+  /** Ask for `stream_options.include_usage` in streams. */
+  streamUsage: boolean;
   maxConnections: number;
   connectMs: number;
 }
@@ -52,6 +56,7 @@ export interface ResolvedTarget {
   retry: ResolvedRetry;
   firstByteMs: number;
   idleMs: number;
+  firstTokenMs: number;
   breaker: ResolvedBreakerOptions;
   /** Rule layers, most specific first: target, provider, global. */
   rules: FailoverRules[];
@@ -68,6 +73,8 @@ export interface ResolvedConfig {
   totalMs: number;
   maxBodyBytes: number;
   maxResponseBytes: number;
+  resume: boolean;
+  heartbeatMs: number;
   now: () => number;
   random: () => number;
 }
@@ -160,6 +167,7 @@ interface ProviderExtras {
   retry: ResolvedRetry;
   firstByteMs: number;
   idleMs: number;
+  firstTokenMs: number;
   breaker: ResolvedBreakerOptions;
   rules: FailoverRules;
 }
@@ -172,11 +180,16 @@ function resolveProvider(
 ): ProviderExtras {
   const path = `providers${key(name)}`;
   const o = expectObject(value, path);
-  if (o.type !== 'openai') {
-    throw new InvalidConfigError(`${path}.type`, `expected "openai", got ${describe(o.type)}`);
+  if (o.type !== 'openai' && o.type !== 'anthropic') {
+    throw new InvalidConfigError(`${path}.type`, `expected "openai" or "anthropic", got ${describe(o.type)}`);
   }
-  onlyKeys(o, path, ['type', 'baseURL', 'apiKey', 'apiKeyEnv', 'headers', 'maxConnections', 'retry', 'timeouts', 'breaker', 'rules']);
-  const baseURL = string(o.baseURL, `${path}.baseURL`);
+  const anthropic = o.type === 'anthropic';
+  const common = ['type', 'baseURL', 'apiKey', 'apiKeyEnv', 'headers', 'maxConnections', 'retry', 'timeouts', 'breaker', 'rules'];
+  onlyKeys(o, path, anthropic ? [...common, 'anthropicVersion', 'maxTokens'] : [...common, 'streamUsage']);
+  if (o.streamUsage !== undefined && typeof o.streamUsage !== 'boolean') {
+    throw new InvalidConfigError(`${path}.streamUsage`, `expected a boolean, got ${describe(o.streamUsage)}`);
+  }
+  const baseURL = anthropic && o.baseURL === undefined ? DEFAULTS.anthropic.baseURL : string(o.baseURL, `${path}.baseURL`);
   let url: URL;
   try {
     url = new URL(baseURL);
@@ -203,17 +216,24 @@ function resolveProvider(
       headers[h.toLowerCase()] = v;
     }
   }
-  if (secret !== undefined) headers.authorization = `Bearer ${secret}`;
+  if (anthropic) {
+    headers['anthropic-version'] = o.anthropicVersion === undefined ? DEFAULTS.anthropic.version : string(o.anthropicVersion, `${path}.anthropicVersion`);
+    if (secret !== undefined) headers['x-api-key'] = secret;
+  } else if (secret !== undefined) {
+    headers.authorization = `Bearer ${secret}`;
+  }
 
   const timeouts = o.timeouts === undefined ? {} : expectObject(o.timeouts, `${path}.timeouts`);
-  onlyKeys(timeouts, `${path}.timeouts`, ['connectMs', 'firstByteMs', 'idleMs']);
+  onlyKeys(timeouts, `${path}.timeouts`, ['connectMs', 'firstByteMs', 'idleMs', 'firstTokenMs']);
   const provider: ResolvedProvider = {
     name,
-    type: 'openai',
+    type: o.type,
     origin: url.origin,
     basePath: url.pathname.replace(/\/+$/, ''),
     headers,
     secret,
+    maxTokens: number(o.maxTokens, `${path}.maxTokens`, DEFAULTS.anthropic.maxTokens, 1),
+    streamUsage: o.streamUsage !== false,
     maxConnections: number(o.maxConnections, `${path}.maxConnections`, DEFAULTS.maxConnections, 1),
     connectMs: number(timeouts.connectMs, `${path}.timeouts.connectMs`, defaults.timeouts.connectMs, 1),
   };
@@ -222,6 +242,7 @@ function resolveProvider(
     retry: retryOptions(o.retry, `${path}.retry`, defaults.retry),
     firstByteMs: number(timeouts.firstByteMs, `${path}.timeouts.firstByteMs`, defaults.timeouts.firstByteMs, 1),
     idleMs: number(timeouts.idleMs, `${path}.timeouts.idleMs`, defaults.timeouts.idleMs, 1),
+    firstTokenMs: number(timeouts.firstTokenMs, `${path}.timeouts.firstTokenMs`, defaults.timeouts.firstTokenMs, 1),
     breaker: breakerOptions(o.breaker, `${path}.breaker`, defaults.breaker),
     rules: rules(o.rules, `${path}.rules`),
   };
@@ -233,14 +254,15 @@ function resolveProvider(
  */
 export function resolveConfig(config: RelayConfig, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
   const root = expectObject(config, 'config');
-  onlyKeys(root, 'config', ['providers', 'models', 'retry', 'timeouts', 'breaker', 'rules', 'limits', 'now', 'random']);
+  onlyKeys(root, 'config', ['providers', 'models', 'retry', 'timeouts', 'breaker', 'rules', 'limits', 'stream', 'now', 'random']);
 
   const timeoutsIn = root.timeouts === undefined ? {} : expectObject(root.timeouts, 'timeouts');
-  onlyKeys(timeoutsIn, 'timeouts', ['connectMs', 'firstByteMs', 'idleMs', 'totalMs']);
+  onlyKeys(timeoutsIn, 'timeouts', ['connectMs', 'firstByteMs', 'idleMs', 'firstTokenMs', 'totalMs']);
   const timeouts: Required<TimeoutOptions> = {
     connectMs: number(timeoutsIn.connectMs, 'timeouts.connectMs', DEFAULTS.timeouts.connectMs, 1),
     firstByteMs: number(timeoutsIn.firstByteMs, 'timeouts.firstByteMs', DEFAULTS.timeouts.firstByteMs, 1),
     idleMs: number(timeoutsIn.idleMs, 'timeouts.idleMs', DEFAULTS.timeouts.idleMs, 1),
+    firstTokenMs: number(timeoutsIn.firstTokenMs, 'timeouts.firstTokenMs', DEFAULTS.timeouts.firstTokenMs, 1),
     totalMs: number(timeoutsIn.totalMs, 'timeouts.totalMs', DEFAULTS.timeouts.totalMs, 1),
   };
   const defaults = {
@@ -289,6 +311,7 @@ export function resolveConfig(config: RelayConfig, env: NodeJS.ProcessEnv = proc
         retry: retryOptions(target.retry, `${tpath}.retry`, p.retry),
         firstByteMs: p.firstByteMs,
         idleMs: p.idleMs,
+        firstTokenMs: p.firstTokenMs,
         breaker: p.breaker,
         rules: [rules(target.rules, `${tpath}.rules`), p.rules, globalRules],
       };
@@ -296,6 +319,12 @@ export function resolveConfig(config: RelayConfig, env: NodeJS.ProcessEnv = proc
     models.set(name, { name, targets });
   }
   if (models.size === 0) throw new InvalidConfigError('models', 'expected at least one public model');
+
+  const streamIn = root.stream === undefined ? {} : expectObject(root.stream, 'stream');
+  onlyKeys(streamIn, 'stream', ['resume', 'heartbeatMs']);
+  if (streamIn.resume !== undefined && typeof streamIn.resume !== 'boolean') {
+    throw new InvalidConfigError('stream.resume', `expected a boolean, got ${describe(streamIn.resume)}`);
+  }
 
   if (root.now !== undefined && typeof root.now !== 'function') throw new InvalidConfigError('now', 'expected a function');
   if (root.random !== undefined && typeof root.random !== 'function') throw new InvalidConfigError('random', 'expected a function');
@@ -306,6 +335,8 @@ export function resolveConfig(config: RelayConfig, env: NodeJS.ProcessEnv = proc
     totalMs: timeouts.totalMs,
     maxBodyBytes: number(limitsIn.maxBodyBytes, 'limits.maxBodyBytes', DEFAULTS.limits.maxBodyBytes, 1),
     maxResponseBytes: number(limitsIn.maxResponseBytes, 'limits.maxResponseBytes', DEFAULTS.limits.maxResponseBytes, 1),
+    resume: (streamIn.resume as boolean | undefined) ?? DEFAULTS.stream.resume,
+    heartbeatMs: number(streamIn.heartbeatMs, 'stream.heartbeatMs', DEFAULTS.stream.heartbeatMs, 0),
     now: (root.now as () => number) ?? Date.now,
     random: (root.random as () => number) ?? Math.random,
   };

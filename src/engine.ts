@@ -20,7 +20,7 @@ import { DEFAULTS } from './options.js';
 import type { CircuitBreaker } from './policy/breaker.js';
 import { countsAgainstTarget, decide } from './policy/classify.js';
 import { backoffDelay, sleep } from './policy/retry.js';
-import type { ChatBody, ProviderAdapter } from './providers/provider.js';
+import type { ChatBody, EmbeddingsBody, Endpoint, ProviderAdapter } from './providers/provider.js';
 
 /** What the engine borrows from the relay. */
 export interface EngineRuntime {
@@ -35,7 +35,8 @@ export interface EngineRuntime {
 export interface ChainRequest {
   requestId: string;
   model: ResolvedModel;
-  body: ChatBody;
+  endpoint: Endpoint;
+  body: ChatBody | EmbeddingsBody;
   stream: boolean;
   /** Aborts on client disconnect or deadline; its reason says which. */
   signal: AbortSignal;
@@ -100,6 +101,12 @@ export async function runChain(rt: EngineRuntime, req: ChainRequest): Promise<Ch
     const breaker = rt.breaker(target);
     let lastKind: AttemptFailure['kind'] | 'skipped' = 'skipped';
 
+    const adapter = rt.adapter(target);
+    if (req.endpoint === 'embeddings' && !adapter.embeddingsRequest) {
+      req.attempts.push(record(target, 'skipped', 0, undefined, `${target.provider.type} providers have no embeddings API`));
+      continue;
+    }
+
     for (let n = 1; n <= target.retry.attempts; n++) {
       const admission = breaker.admit();
       if (admission === 'reject') {
@@ -112,8 +119,9 @@ export async function runChain(rt: EngineRuntime, req: ChainRequest): Promise<Ch
       try {
         result = await attempt({
           pool: rt.pool(target),
-          adapter: rt.adapter(target),
+          adapter,
           target,
+          endpoint: req.endpoint,
           body: req.body,
           stream: req.stream,
           signal: req.signal,

@@ -4,11 +4,12 @@
  * mount it with `relay.nodeHandler()` or an adapter (`switchyard/express`, ...).
  */
 export { createRelay, Relay } from './relay.js';
-export type { RelayRequest, RelayResult, RelayMeta, ChatCompletion, ChatCompletionChunk, CallOptions, TargetStatus } from './relay.js';
+export type { RelayRequest, RelayResult, RelayMeta, ChatCompletion, ChatCompletionChunk, EmbeddingList, CallOptions, TargetStatus } from './relay.js';
 export type {
   RelayConfig,
   ProviderConfig,
   OpenAIProviderConfig,
+  AnthropicProviderConfig,
   ModelConfig,
   TargetConfig,
   RetryOptions,
@@ -41,5 +42,6 @@ export type { SwitchyardErrorCode, FailureKind, AttemptRecord, ErrorEnvelope } f
 export type { RelayEventMap, RelayEventName, RelayListener } from './events.js';
 export type { BreakerState, BreakerSnapshot } from './policy/breaker.js';
 export type { NodeHandler, NodeHandlerOptions } from './http/node-handler.js';
-export { handleChatCompletion, handleModels } from './http/node-handler.js';
+export { handleChatCompletion, handleEmbeddings, handleEndpoint, handleModels } from './http/node-handler.js';
+export type { Endpoint } from './providers/provider.js';
 export type { RelayStream, StreamOutcome } from './stream/relay-stream.js';

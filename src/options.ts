@@ -64,6 +64,12 @@ export interface TimeoutOptions {
    */
   idleMs?: number;
   /**
+   * Streams only: from sending a request until the first content chunk (text, tool call,
+   * reasoning). A target slower than that is abandoned and the next one tried.
+   * @default 60000
+   */
+  firstTokenMs?: number;
+  /**
    * Overall deadline of one client request across every target, retry and backoff.
    * A non-streaming request must be answered within it; a stream must have started
    * (first content sent) within it, after which `idleMs` alone guards it, so a
@@ -85,6 +91,27 @@ export interface BreakerOptions {
    * @default 30000
    */
   cooldownMs?: number;
+}
+
+/** Streaming behaviour. */
+export interface StreamOptions {
+  /**
+   * Stream resume: when an upstream dies after content was sent, ask the next target to
+   * continue from the text already delivered and splice its tokens into the same client
+   * stream. The final chunk then carries `switchyard: { resumed: true, targets }`.
+   * Streams with tool calls or several choices are never resumed.
+   * @default false
+   */
+  resume?: boolean;
+  /**
+   * Send an SSE comment (`: keep-alive`) every this many ms while waiting for the first
+   * token, so proxies and browsers keep the connection. The first heartbeat commits the
+   * response (status 200): failover still works until content arrives, but a request
+   * that then fails everywhere ends with an error event instead of an error status.
+   * `0` turns heartbeats off.
+   * @default 0
+   */
+  heartbeatMs?: number;
 }
 
 /** Limits on what the relay reads. */
@@ -119,16 +146,47 @@ export interface OpenAIProviderConfig {
   maxConnections?: number;
   /** Per-provider overrides of the global `retry`. */
   retry?: RetryOptions;
-  /** Per-provider overrides of `connectMs`, `firstByteMs` and `idleMs`. */
+  /** Per-provider overrides of `connectMs`, `firstByteMs`, `idleMs` and `firstTokenMs`. */
   timeouts?: Omit<TimeoutOptions, 'totalMs'>;
+  /**
+   * Ask for usage in streams (`stream_options.include_usage`) so cost can be counted;
+   * the usage chunk is stripped again when the client did not ask for it. Turn off for
+   * OpenAI-compatible servers that reject `stream_options`.
+   * @default true
+   */
+  streamUsage?: boolean;
   /** Per-provider overrides of the global `breaker`. */
   breaker?: BreakerOptions;
   /** Per-provider failover rules. */
   rules?: FailoverRules;
 }
 
+/**
+ * Anthropic's Messages API. Clients still speak OpenAI's format; the relay translates
+ * requests, answers and streams (see the README for what cannot be translated).
+ */
+export interface AnthropicProviderConfig extends Omit<OpenAIProviderConfig, 'type' | 'baseURL'> {
+  type: 'anthropic';
+  /**
+   * Base URL including the version path.
+   * @default 'https://api.anthropic.com/v1'
+   */
+  baseURL?: string;
+  /**
+   * The `anthropic-version` header.
+   * @default '2023-06-01'
+   */
+  anthropicVersion?: string;
+  /**
+   * `max_tokens` sent when the client set neither `max_tokens` nor
+   * `max_completion_tokens` (Anthropic requires it).
+   * @default 4096
+   */
+  maxTokens?: number;
+}
+
 /** Any supported provider. */
-export type ProviderConfig = OpenAIProviderConfig;
+export type ProviderConfig = OpenAIProviderConfig | AnthropicProviderConfig;
 
 /** One place a public model can be served from. */
 export interface TargetConfig {
@@ -172,6 +230,7 @@ export interface RelayConfig {
   /** Global failover rules, over the default table. */
   rules?: FailoverRules;
   limits?: LimitOptions;
+  stream?: StreamOptions;
   /**
    * Clock in milliseconds, for tests of breakers and deadlines bookkeeping.
    * @default Date.now
@@ -195,17 +254,27 @@ export const DEFAULTS = {
     connectMs: 5_000, // 5 s
     firstByteMs: 30_000, // 30 s
     idleMs: 30_000, // 30 s
+    firstTokenMs: 60_000, // 1 min
     totalMs: 120_000, // 2 min
   },
   breaker: {
     failureThreshold: 5,
     cooldownMs: 30_000, // 30 s
   },
+  stream: {
+    resume: false,
+    heartbeatMs: 0, // off
+  },
   limits: {
     maxBodyBytes: 10 * 1024 * 1024, // 10 MiB
     maxResponseBytes: 32 * 1024 * 1024, // 32 MiB
   },
   maxConnections: 128,
+  anthropic: {
+    baseURL: 'https://api.anthropic.com/v1',
+    version: '2023-06-01',
+    maxTokens: 4096,
+  },
   /** Seconds suggested to a client by `Retry-After` when no upstream said. */
   retryAfterSeconds: 1,
 } as const;

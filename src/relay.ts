@@ -5,11 +5,12 @@
  * ones (`chat`, `stream`).
  */
 import { Pool } from 'undici';
-import { resolveConfig, type ResolvedConfig, type ResolvedTarget } from './config.js';
+import { resolveConfig, type ResolvedConfig, type ResolvedModel, type ResolvedTarget } from './config.js';
 import { runChain, type EngineRuntime } from './engine.js';
 import {
   ClientClosedError,
   DeadlineExceededError,
+  InvalidRequestError,
   ModelNotFoundError,
   RelayClosedError,
   isSwitchyardError,
@@ -19,15 +20,24 @@ import { RelayEvents, type RelayEventName, type RelayListener } from './events.j
 import { createNodeHandler, type NodeHandler, type NodeHandlerOptions } from './http/node-handler.js';
 import type { RelayConfig } from './options.js';
 import { CircuitBreaker, type BreakerSnapshot } from './policy/breaker.js';
-import { abortAfter } from './policy/timeout.js';
-import { openaiProvider } from './providers/openai.js';
-import type { ChatBody, ProviderAdapter } from './providers/provider.js';
-import { validateChatBody } from './request.js';
-import { RelayStream } from './stream/relay-stream.js';
+import { abortAfter, linkedController } from './policy/timeout.js';
+import { adapterFor } from './providers/index.js';
+import type { ChatBody, EmbeddingsBody, Endpoint } from './providers/provider.js';
+import { validateChatBody, validateEmbeddingsBody } from './request.js';
+import { RelayStream, type StreamSegment } from './stream/relay-stream.js';
+
+/** What a continuation request asks of the next target after a stream broke (stream resume). */
+const RESUME_PROMPT =
+  'Your previous answer was cut off. Continue it exactly where it stopped, without repeating anything and without any preamble.';
 
 /** One request handed to the relay by an adapter or by host code. */
 export interface RelayRequest {
-  /** The parsed JSON body of a chat completion request. */
+  /**
+   * Which API the body is for.
+   * @default 'chat'
+   */
+  endpoint?: Endpoint;
+  /** The parsed JSON body of a chat completion (or embeddings) request. */
   body: unknown;
   /** Aborts the request (the client went away); upstream work stops at once. */
   signal?: AbortSignal;
@@ -57,6 +67,9 @@ export type RelayResult =
 export type ChatCompletion = Record<string, unknown> & { id: string; object: string; choices: unknown[] };
 /** A streamed chunk (OpenAI's `chat.completion.chunk`). */
 export type ChatCompletionChunk = Record<string, unknown> & { object: string; choices: unknown[] };
+
+/** An embeddings answer (OpenAI's `list` of `embedding` objects). */
+export type EmbeddingList = Record<string, unknown> & { object: string; data: { embedding: number[] | string; index: number }[] };
 
 /** Options of the programmatic calls. */
 export interface CallOptions {
@@ -96,7 +109,7 @@ export class Relay {
       config: this.config,
       events: this.events,
       pool: (target) => this.pool(target),
-      adapter: (): ProviderAdapter => openaiProvider,
+      adapter: (target) => adapterFor(target.provider.type),
       breaker: (target) => this.breaker(target),
     };
     this.modelList = Buffer.from(JSON.stringify(this.models()));
@@ -127,6 +140,11 @@ export class Relay {
     return this.modelList;
   }
 
+  /** @internal Heartbeat interval of waiting streams (0: off), for the HTTP layer. */
+  get heartbeatMs(): number {
+    return this.config.heartbeatMs;
+  }
+
   /** @internal Resolved limits for the HTTP layer. */
   get maxBodyBytes(): number {
     return this.config.maxBodyBytes;
@@ -152,11 +170,15 @@ export class Relay {
    */
   async handle(request: RelayRequest): Promise<RelayResult> {
     if (this.closed) throw new RelayClosedError();
-    const body: ChatBody = validateChatBody(request.body);
+    const endpoint = request.endpoint ?? 'chat';
+    const body: ChatBody | EmbeddingsBody = endpoint === 'chat' ? validateChatBody(request.body) : validateEmbeddingsBody(request.body);
     const model = this.config.models.get(body.model);
     if (!model) throw new ModelNotFoundError(body.model);
+    if (endpoint === 'embeddings' && !model.targets.some((t) => adapterFor(t.provider.type).embeddingsRequest)) {
+      throw new InvalidRequestError(`The model \`${model.name}\` does not support embeddings.`, 'model');
+    }
     const requestId = request.requestId ?? crypto.randomUUID();
-    const stream = body.stream === true;
+    const stream = endpoint === 'chat' && body.stream === true;
     const { now, totalMs } = this.config;
     const started = now();
 
@@ -179,6 +201,7 @@ export class Relay {
       success = await runChain(this.runtime, {
         requestId,
         model,
+        endpoint,
         body,
         stream,
         signal: controller.signal,
@@ -209,20 +232,30 @@ export class Relay {
 
     // A stream that has started is bounded by the idle timeout, not the overall deadline.
     clearDeadline();
-    const chunks = new RelayStream(success.committed, attempts, controller.signal, (outcome, error) => {
-      release();
-      if (outcome === 'interrupted') {
-        this.breaker(target).failure();
-        if (error && this.events.has('error')) {
-          this.events.emit('error', { requestId, model: model.name, code: error.code, status: error.status, attempts, latencyMs: now() - started });
-        }
-      } else if (outcome === 'complete' && this.events.has('complete')) {
-        this.events.emit('complete', {
-          requestId, model: model.name, provider: meta.provider, upstreamModel: meta.upstreamModel,
-          stream: true, attempts: tried, latencyMs: now() - started,
-        });
-      }
-    });
+    const chat = body as ChatBody;
+    const chunks = new RelayStream(
+      { committed: success.committed, target },
+      {
+        signal: controller.signal,
+        attempts,
+        keepUsage: (chat.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true,
+        onBreak: (broken) => this.breaker(broken).failure(),
+        resume: this.config.resume
+          ? (delivered, failed) => this.resume({ requestId, model, body: chat, signal: controller.signal, attempts }, delivered, failed)
+          : undefined,
+        onEnd: (outcome, error) => {
+          release();
+          if (outcome === 'interrupted' && error && this.events.has('error')) {
+            this.events.emit('error', { requestId, model: model.name, code: error.code, status: error.status, attempts, latencyMs: now() - started });
+          } else if (outcome === 'complete' && this.events.has('complete')) {
+            this.events.emit('complete', {
+              requestId, model: model.name, provider: meta.provider, upstreamModel: meta.upstreamModel,
+              stream: true, attempts: attempts.filter((a) => a.outcome !== 'skipped').length, latencyMs: now() - started,
+            });
+          }
+        },
+      },
+    );
     return { stream: true, meta, chunks };
   }
 
@@ -238,6 +271,20 @@ export class Relay {
     const result = await this.handle({ body: { ...body, stream: false }, signal: options.signal, requestId: options.requestId });
     if (result.stream) throw new Error('unreachable: a non-streaming request produced a stream');
     return JSON.parse(result.body.toString('utf8')) as ChatCompletion;
+  }
+
+  /**
+   * Embeddings, with the same failover as chat completions.
+   *
+   * @example
+   * ```ts
+   * const { data } = await relay.embeddings({ model: 'text-embedding-3-small', input: ['a', 'b'] });
+   * ```
+   */
+  async embeddings(body: Record<string, unknown>, options: CallOptions = {}): Promise<EmbeddingList> {
+    const result = await this.handle({ endpoint: 'embeddings', body, signal: options.signal, requestId: options.requestId });
+    if (result.stream) throw new Error('unreachable: an embeddings request produced a stream');
+    return JSON.parse(result.body.toString('utf8')) as EmbeddingList;
   }
 
   /**
@@ -283,6 +330,51 @@ export class Relay {
    */
   nodeHandler(options: NodeHandlerOptions = {}): NodeHandler {
     return createNodeHandler(this, options);
+  }
+
+  /**
+   * Stream resume: runs the rest of the chain (without the target that broke) on a
+   * request that carries the text already delivered, asking the model to go on from
+   * there. Bounded by its own `totalMs` deadline; the client's disconnect still aborts it.
+   */
+  private async resume(
+    req: { requestId: string; model: ResolvedModel; body: ChatBody; signal: AbortSignal; attempts: AttemptRecord[] },
+    delivered: string,
+    failed: ResolvedTarget,
+  ): Promise<StreamSegment> {
+    const targets = req.model.targets.filter((t) => t !== failed);
+    if (targets.length === 0) throw new Error('no other target to resume on');
+    const body: ChatBody = {
+      ...req.body,
+      messages: [...req.body.messages, { role: 'assistant', content: delivered }, { role: 'user', content: RESUME_PROMPT }],
+    };
+    const own = linkedController(req.signal);
+    const { totalMs, now } = this.config;
+    const clearDeadline = abortAfter(own.controller, totalMs, () => new DeadlineExceededError(totalMs));
+    try {
+      const success = await runChain(this.runtime, {
+        requestId: req.requestId,
+        model: { name: req.model.name, targets },
+        endpoint: 'chat',
+        body,
+        stream: true,
+        signal: own.signal,
+        deadlineAt: now() + totalMs,
+        attempts: req.attempts,
+      });
+      if (!success.stream) throw new Error('unreachable: a resumed stream produced a JSON body');
+      const dispose = success.committed.dispose;
+      success.committed.dispose = () => {
+        dispose?.();
+        own.dispose();
+      };
+      return { committed: success.committed, target: success.target };
+    } catch (err) {
+      own.dispose();
+      throw err;
+    } finally {
+      clearDeadline();
+    }
   }
 
   /** Number of requests in flight (streams included). */

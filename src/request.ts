@@ -5,7 +5,7 @@
  * names the field.
  */
 import { InvalidRequestError } from './errors.js';
-import type { ChatBody } from './providers/provider.js';
+import type { ChatBody, EmbeddingsBody } from './providers/provider.js';
 
 function typeName(value: unknown): string {
   if (value === null) return 'null';
@@ -46,4 +46,36 @@ export function validateChatBody(body: unknown): ChatBody {
     throw new InvalidRequestError(`Invalid type for \`stream\`: expected a boolean, got ${typeName(b.stream)}.`, 'stream');
   }
   return b as ChatBody;
+}
+
+function isNumberArray(value: unknown): boolean {
+  return Array.isArray(value) && value.length > 0 && value.every((n) => typeof n === 'number');
+}
+
+/** Returns `body` typed as an embeddings request, or throws {@link InvalidRequestError}. */
+export function validateEmbeddingsBody(body: unknown): EmbeddingsBody {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new InvalidRequestError(`The request body must be a JSON object, got ${typeName(body)}.`);
+  }
+  const b = body as Record<string, unknown>;
+  if (typeof b.model !== 'string' || b.model.length === 0) {
+    throw new InvalidRequestError(
+      b.model === undefined ? 'Missing required parameter: `model`.' : `Invalid type for \`model\`: expected a string, got ${typeName(b.model)}.`,
+      'model',
+    );
+  }
+  const input = b.input;
+  const ok =
+    (typeof input === 'string' && input.length > 0) ||
+    isNumberArray(input) ||
+    (Array.isArray(input) && input.length > 0 && input.every((i) => (typeof i === 'string' && i.length > 0) || isNumberArray(i)));
+  if (!ok) {
+    throw new InvalidRequestError(
+      input === undefined
+        ? 'Missing required parameter: `input`.'
+        : 'Invalid `input`: expected a non-empty string, an array of non-empty strings, or token arrays.',
+      'input',
+    );
+  }
+  return b as EmbeddingsBody;
 }

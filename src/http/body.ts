@@ -21,14 +21,16 @@ function parseJson(text: string): unknown {
  * up to `limit` bytes.
  */
 export async function readJsonBody(req: IncomingMessage & { body?: unknown }, limit: number, parsed?: unknown): Promise<unknown> {
+  // Checked before a pre-parsed body is taken too: a host parser's own limit (100 kb for
+  // express.json and Nest, 1 MB for koa-bodyparser) must not replace the relay's.
+  const declared = Number(req.headers['content-length']);
+  if (declared > limit) throw new BodyTooLargeError(limit);
   const preParsed = parsed !== undefined ? parsed : req.readableEnded ? req.body : undefined;
   if (preParsed !== undefined) {
     if (typeof preParsed === 'string') return parseJson(preParsed);
     if (Buffer.isBuffer(preParsed)) return parseJson(preParsed.toString('utf8'));
     return preParsed;
   }
-  const declared = Number(req.headers['content-length']);
-  if (declared > limit) throw new BodyTooLargeError(limit);
 
   const parts: Buffer[] = [];
   let size = 0;

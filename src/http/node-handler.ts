@@ -7,9 +7,10 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ClientClosedError, RouteNotFoundError, SwitchyardError, isSwitchyardError, type AttemptRecord } from '../errors.js';
+import type { Endpoint } from '../providers/provider.js';
 import type { Relay } from '../relay.js';
 import { readJsonBody } from './body.js';
-import { metaHeaders, sendError, sendJson, sendStream } from './respond.js';
+import { metaHeaders, sendError, sendJson, sendStream, sendStreamError, startHeartbeat } from './respond.js';
 
 /** Options of {@link Relay.nodeHandler}. */
 export interface NodeHandlerOptions {
@@ -42,10 +43,16 @@ class MethodNotAllowedError extends SwitchyardError {
 }
 
 /**
- * Serves one chat completion request on raw Node objects. `parsedBody` is a body a host
+ * Serves one request for `endpoint` on raw Node objects. `parsedBody` is a body a host
  * framework already parsed; without it the request stream is read.
  */
-export async function handleChatCompletion(relay: Relay, req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<void> {
+export async function handleEndpoint(
+  relay: Relay,
+  endpoint: Endpoint,
+  req: IncomingMessage,
+  res: ServerResponse,
+  parsedBody?: unknown,
+): Promise<void> {
   const requestId = requestIdOf(req);
   const debug = req.headers['x-switchyard-debug'] === '1';
   const controller = new AbortController();
@@ -54,14 +61,21 @@ export async function handleChatCompletion(relay: Relay, req: IncomingMessage, r
     if (!res.writableFinished) controller.abort(new ClientClosedError());
   };
   res.on('close', onClose);
+  let stopHeartbeat: (() => void) | undefined;
   try {
     const body = await readJsonBody(req, relay.maxBodyBytes, parsedBody);
-    const result = await relay.handle({ body, signal: controller.signal, requestId });
+    if (endpoint === 'chat' && relay.heartbeatMs > 0 && (body as { stream?: unknown } | null)?.stream === true) {
+      stopHeartbeat = startHeartbeat(res, relay.heartbeatMs);
+    }
+    const result = await relay.handle({ endpoint, body, signal: controller.signal, requestId });
+    stopHeartbeat?.();
     const headers = metaHeaders(result.meta, debug);
     if (result.stream) await sendStream(res, headers, result.chunks);
     else sendJson(res, 200, headers, result.body);
   } catch (err) {
+    stopHeartbeat?.();
     if (err instanceof ClientClosedError) return;
+    if (res.headersSent) return sendStreamError(res, err);
     const attempts: AttemptRecord[] = isSwitchyardError(err) ? err.attempts : [];
     const headers = metaHeaders({ requestId, attempts }, debug);
     // A body we did not finish reading would be parsed as the next request on this socket.
@@ -70,6 +84,16 @@ export async function handleChatCompletion(relay: Relay, req: IncomingMessage, r
   } finally {
     res.off('close', onClose);
   }
+}
+
+/** Serves one chat completion request; see {@link handleEndpoint}. */
+export function handleChatCompletion(relay: Relay, req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<void> {
+  return handleEndpoint(relay, 'chat', req, res, parsedBody);
+}
+
+/** Serves one embeddings request; see {@link handleEndpoint}. */
+export function handleEmbeddings(relay: Relay, req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<void> {
+  return handleEndpoint(relay, 'embeddings', req, res, parsedBody);
 }
 
 /** Serves `GET /models`. */
@@ -85,9 +109,10 @@ export function createNodeHandler(relay: Relay, options: NodeHandlerOptions): No
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const route = path.startsWith(prefix) ? path.slice(prefix.length) : undefined;
-    if (route === '/chat/completions') {
+    const endpoint = route === '/chat/completions' ? 'chat' : route === '/embeddings' ? 'embeddings' : undefined;
+    if (endpoint) {
       if (req.method === 'POST') {
-        void handleChatCompletion(relay, req, res);
+        void handleEndpoint(relay, endpoint, req, res);
         return;
       }
       return sendError(res, new MethodNotAllowedError(req.method ?? '', 'POST'), { allow: 'POST' });

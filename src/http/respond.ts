@@ -37,6 +37,34 @@ export function sendError(res: ServerResponse, err: unknown, headers: Record<str
   sendJson(res, status, { ...headers, ...errorHeaders }, JSON.stringify(body));
 }
 
+const SSE_HEADERS = {
+  'content-type': 'text/event-stream; charset=utf-8',
+  'cache-control': 'no-cache',
+  connection: 'keep-alive',
+  // Asks nginx-style proxies in front of the host not to buffer the stream.
+  'x-accel-buffering': 'no',
+} as const;
+
+/**
+ * Sends `: keep-alive` every `ms` until stopped. The first one commits the response as
+ * a 200 event stream (see `stream.heartbeatMs`).
+ */
+export function startHeartbeat(res: ServerResponse, ms: number): () => void {
+  const timer = setInterval(() => {
+    if (res.destroyed || res.writableEnded) return;
+    if (!res.headersSent) res.writeHead(200, SSE_HEADERS);
+    res.write(': keep-alive\n\n');
+  }, ms);
+  return () => clearInterval(timer);
+}
+
+/** Ends a response whose headers are already out with an error event. */
+export function sendStreamError(res: ServerResponse, err: unknown): void {
+  if (res.destroyed || res.writableEnded) return;
+  res.write(frame(JSON.stringify(toErrorResponse(err).body)));
+  res.end();
+}
+
 /** Resolves when `res` can take more data, or when it closed. */
 function drained(res: ServerResponse): Promise<void> {
   return new Promise((resolve) => {
@@ -56,21 +84,19 @@ function drained(res: ServerResponse): Promise<void> {
  * started ends with an OpenAI error event, never a hung socket.
  */
 export async function sendStream(res: ServerResponse, headers: Record<string, string>, chunks: RelayStream): Promise<void> {
-  res.writeHead(200, {
-    ...headers,
-    'content-type': 'text/event-stream; charset=utf-8',
-    'cache-control': 'no-cache',
-    connection: 'keep-alive',
-    // Asks nginx-style proxies in front of the host not to buffer the stream.
-    'x-accel-buffering': 'no',
-  });
+  if (!res.headersSent) {
+    res.writeHead(200, { ...headers, ...SSE_HEADERS });
+  } else {
+    // Heartbeats already sent the headers: say who serves in a comment instead.
+    res.write(`: ${Object.entries(headers).map(([k, v]) => `${k}=${v}`).join(' ')}\n\n`);
+  }
   try {
     for await (const data of chunks) {
       if (!res.write(frame(data))) await drained(res);
       if (res.destroyed) break;
     }
   } catch (err) {
-    if (!res.destroyed) res.write(frame(JSON.stringify(toErrorResponse(err).body)));
+    return sendStreamError(res, err);
   } finally {
     await chunks.return();
   }

@@ -7,7 +7,8 @@ import type { FailureKind } from '../errors.js';
 import { DEFAULT_RULES, type FailoverAction } from '../options.js';
 import type { ResolvedTarget } from '../config.js';
 
-const CONTEXT_LENGTH = /context[_ ]length|maximum context|context window|too many tokens|prompt is too long/i;
+// `prompt is too long` and `exceed context limit` are Anthropic's wordings.
+const CONTEXT_LENGTH = /context[_ ]length|maximum context|context window|context limit|too many tokens|prompt is too long/i;
 const CONTENT_POLICY = /content[_ ]policy|content[_ ]filter|safety system|flagged/i;
 
 /** Kind of a non-2xx upstream answer; `code` and `message` come from its error body. */

@@ -21,10 +21,32 @@ function errorOf(value: unknown): UpstreamError | undefined {
   };
 }
 
+/** Returns `raw` if it is a JSON object with an array `field` and no in-band error. */
+function checked(raw: Buffer, field: 'choices' | 'data'): Buffer {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new BadResponse('upstream sent a body that is not JSON');
+  }
+  const inband = errorOf(parsed);
+  if (inband) throw new BadResponse(inband.message, inband);
+  if (!Array.isArray((parsed as Record<string, unknown> | null)?.[field])) {
+    throw new BadResponse(`upstream sent an answer without \`${field}\``);
+  }
+  return raw;
+}
+
 export const openaiProvider: ProviderAdapter = {
-  chatRequest(basePath, body: ChatBody, model) {
+  chatRequest(provider, body: ChatBody, model) {
+    const path = `${provider.basePath}/chat/completions`;
+    const options = body.stream_options as { include_usage?: boolean } | undefined;
+    if (body.stream === true && provider.streamUsage && options?.include_usage !== true) {
+      // Usage is needed for cost; the relay strips the usage chunk again for this client.
+      return { path, body: JSON.stringify({ ...body, model, stream_options: { ...options, include_usage: true } }) };
+    }
     // Spread keeps every field the relay does not understand (tools, seed, logprobs, ...).
-    return { path: `${basePath}/chat/completions`, body: JSON.stringify({ ...body, model }) };
+    return { path, body: JSON.stringify({ ...body, model }) };
   },
 
   parseError(text) {
@@ -36,18 +58,15 @@ export const openaiProvider: ProviderAdapter = {
   },
 
   completion(raw) {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(raw.toString('utf8'));
-    } catch {
-      throw new BadResponse('upstream sent a body that is not JSON');
-    }
-    const inband = errorOf(parsed);
-    if (inband) throw new BadResponse(inband.message, inband);
-    if (!Array.isArray((parsed as { choices?: unknown }).choices)) {
-      throw new BadResponse('upstream sent a completion without choices');
-    }
-    return raw;
+    return checked(raw, 'choices');
+  },
+
+  embeddingsRequest(provider, body, model) {
+    return { path: `${provider.basePath}/embeddings`, body: JSON.stringify({ ...body, model }) };
+  },
+
+  embeddings(raw) {
+    return checked(raw, 'data');
   },
 
   async *chunks(body) {

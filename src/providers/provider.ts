@@ -4,6 +4,7 @@
  * to read its answers and errors. Everything is expressed in OpenAI's format on the
  * client side, so a provider that speaks another protocol translates here.
  */
+import type { ResolvedProvider } from '../config.js';
 
 /** The client's chat completion request, parsed. Fields the relay does not know pass through. */
 export type ChatBody = Record<string, unknown> & { model: string; messages: unknown[]; stream?: boolean };
@@ -34,9 +35,15 @@ export class BadResponse extends Error {
   }
 }
 
+/** The client's embeddings request, parsed. */
+export type EmbeddingsBody = Record<string, unknown> & { model: string; input: unknown };
+
+/** The API operations the relay serves. */
+export type Endpoint = 'chat' | 'embeddings';
+
 export interface ProviderAdapter {
-  /** Builds the upstream request for `model`. */
-  chatRequest(basePath: string, body: ChatBody, model: string): UpstreamRequest;
+  /** Builds the upstream request for `model` on `provider`. */
+  chatRequest(provider: ResolvedProvider, body: ChatBody, model: string): UpstreamRequest;
   /** Reads an error body (any status) into message/code, if it is one. */
   parseError(text: string): UpstreamError | undefined;
   /**
@@ -44,6 +51,10 @@ export interface ProviderAdapter {
    * send (the same buffer when no translation is needed). Throws {@link BadResponse}.
    */
   completion(raw: Buffer): Buffer;
+  /** Builds an embeddings request; absent when the provider has no embeddings API. */
+  embeddingsRequest?(provider: ResolvedProvider, body: EmbeddingsBody, model: string): UpstreamRequest;
+  /** Checks a 2xx embeddings body and returns the OpenAI `list` bytes to send. Throws {@link BadResponse}. */
+  embeddings?(raw: Buffer): Buffer;
   /**
    * Turns an upstream SSE body into OpenAI chunk payloads (`data:` contents, `[DONE]`
    * last). Throws {@link BadResponse} on an unreadable or in-band error event.

@@ -1,7 +1,7 @@
 /**
  * @module
- * `switchyard/testing`: a fault-injecting mock OpenAI-compatible upstream for
- * testing failover chains against real sockets.
+ * `switchyard/testing`: a fault-injecting mock upstream (OpenAI-compatible, or
+ * Anthropic's Messages API) for testing failover chains against real sockets.
  */
 export { createMockUpstream } from './mock-upstream.js';
-export type { MockFault, MockRequest, MockUpstream, MockUpstreamOptions } from './types.js';
+export type { MockFault, MockReply, MockRequest, MockToolCall, MockUpstream, MockUpstreamOptions } from './types.js';

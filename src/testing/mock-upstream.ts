@@ -1,25 +1,25 @@
 /**
  * @module
- * A real HTTP server on 127.0.0.1 that speaks the OpenAI API and fails on
- * request. Tests point a relay (or any OpenAI client) at its `url`, choose
- * faults, and then check what the mock received and which requests the
- * client gave up on.
+ * A real HTTP server on 127.0.0.1 that speaks the OpenAI API (or Anthropic's
+ * Messages API) and fails on request. Tests point a relay (or any client) at
+ * its `url`, choose faults, and then check what the mock received and which
+ * requests the client gave up on.
  */
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
+import { ANTHROPIC_DIALECT, anthropicModelList, anthropicPayload } from './anthropic-mock.js';
 import { Exchange } from './exchange.js';
 import { FaultPlan } from './faults.js';
 import {
   chatCompletion,
   chatCompletionFrames,
   embeddingList,
-  errorEnvelope,
   estimatePromptTokens,
   modelList,
 } from './openai-mock.js';
-import { respond, type Payload } from './respond.js';
-import type { MockFault, MockRequest, MockUpstream, MockUpstreamOptions } from './types.js';
+import { OPENAI_DIALECT, respond, type Payload } from './respond.js';
+import type { MockFault, MockReply, MockRequest, MockUpstream, MockUpstreamOptions } from './types.js';
 
 type Route = 'chat' | 'embeddings' | 'models' | null;
 
@@ -31,7 +31,8 @@ type Route = 'chat' | 'embeddings' | 'models' | null;
  * `stream_options.include_usage`), `GET /models`, `POST /embeddings`, and a
  * 404 error envelope elsewhere. Prompt tokens are estimated as
  * ceil(characters of message text / 4); completion tokens are the reply's
- * word tokens.
+ * word tokens. With `protocol: 'anthropic'` it speaks the Messages API
+ * instead (see {@link MockUpstreamOptions.protocol}).
  *
  * @example
  * ```ts
@@ -53,6 +54,8 @@ export async function createMockUpstream(options: MockUpstreamOptions = {}): Pro
   const chunkDelayMs = options.chunkDelayMs ?? 0; // ms
   const reply = options.reply ?? `Hello from ${name}! This is a streamed reply from a mock upstream.`;
   const faults = new FaultPlan(options.fault ?? null);
+  const anthropic = options.protocol === 'anthropic';
+  const dialect = anthropic ? ANTHROPIC_DIALECT : OPENAI_DIALECT;
 
   let requests: MockRequest[] = [];
   let count = 0;
@@ -68,8 +71,8 @@ export async function createMockUpstream(options: MockUpstreamOptions = {}): Pro
   const inFlight = new Set<Exchange>();
 
   const routeOf = (method: string, path: string): Route => {
-    if (method === 'POST' && path === `${basePath}/chat/completions`) return 'chat';
-    if (method === 'POST' && path === `${basePath}/embeddings`) return 'embeddings';
+    if (method === 'POST' && path === `${basePath}${anthropic ? '/messages' : '/chat/completions'}`) return 'chat';
+    if (method === 'POST' && path === `${basePath}/embeddings` && !anthropic) return 'embeddings';
     if (method === 'GET' && path === `${basePath}/models`) return 'models';
     return null;
   };
@@ -83,23 +86,33 @@ export async function createMockUpstream(options: MockUpstreamOptions = {}): Pro
   };
 
   const payloadFor = (route: Route, req: MockRequest): Payload => {
-    if (route === 'models') return { type: 'json', status: 200, body: modelList(models) };
+    if (route === 'models') return { type: 'json', status: 200, body: anthropic ? anthropicModelList(models) : modelList(models) };
     if (route === null) {
       const message = `Unknown request URL: ${req.method} ${req.path}.`;
-      return { type: 'json', status: 404, body: errorEnvelope(message, 'invalid_request_error', 'unknown_url') };
+      return { type: 'json', status: 404, body: dialect.error(404, message, 'unknown_url') };
     }
     const body: unknown = req.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       const message = 'We could not parse the JSON body of your request.';
-      return { type: 'json', status: 400, body: errorEnvelope(message, 'invalid_request_error') };
+      return { type: 'json', status: 400, body: dialect.error(400, message) };
     }
     const fields = body as Record<string, unknown>;
     if (route === 'embeddings') return { type: 'json', ...embeddingList(fields, models[0]) };
+    const answer = typeof reply === 'function' ? reply(req) : reply;
+    const { text = '', toolCalls = [] }: MockReply = typeof answer === 'string' ? { text: answer } : answer;
+    const model = typeof fields.model === 'string' ? fields.model : models[0];
+    const calls = toolCalls.map((c, n) => ({
+      id: c.id ?? `${anthropic ? 'toolu' : 'call'}_mock_${req.id}_${n}`,
+      name: c.name,
+      input: c.input ?? {},
+    }));
+    if (anthropic) return anthropicPayload({ id: `msg_mock_${req.id}`, model, text, toolCalls: calls }, fields);
     const parts = {
       id: `chatcmpl-mock-${req.id}`,
       created: Math.floor(Date.now() / 1000),
-      model: typeof fields.model === 'string' ? fields.model : models[0],
-      reply: typeof reply === 'function' ? reply(req) : reply,
+      model,
+      reply: text,
+      toolCalls: calls,
       promptTokens: estimatePromptTokens(fields.messages),
     };
     if (fields.stream !== true) return { type: 'json', status: 200, body: chatCompletion(parts) };
@@ -138,7 +151,7 @@ export async function createMockUpstream(options: MockUpstreamOptions = {}): Pro
       record.body = parseBody(await readBody(req));
       const fault = faults.pick(record, isCompletion);
       if (fault) record.fault = fault;
-      await respond(ex, payloadFor(route, record), chunkDelayMs, fault);
+      await respond(ex, payloadFor(route, record), chunkDelayMs, fault, dialect);
     } catch (err) {
       // The client left or we are closing: nobody to answer.
       if (ex.signal.aborted || req.socket.destroyed) return;
@@ -146,7 +159,7 @@ export async function createMockUpstream(options: MockUpstreamOptions = {}): Pro
       if (res.headersSent) return void res.destroy();
       const message = `mock upstream failed: ${err instanceof Error ? err.message : String(err)}`;
       res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(errorEnvelope(message, 'server_error')));
+      res.end(JSON.stringify(dialect.error(500, message)));
     }
   };
 

@@ -13,6 +13,8 @@ export interface CompletionParts {
   created: number;
   model: string;
   reply: string;
+  /** Tool calls after the reply text, ids resolved. */
+  toolCalls: { id: string; name: string; input: Record<string, unknown> }[];
   promptTokens: number;
 }
 
@@ -77,8 +79,13 @@ function textLength(content: unknown): number {
   return chars;
 }
 
+/** Word tokens of the reply text and of each tool call's JSON arguments. */
+export function replyTokens(text: string, toolCalls: { input: unknown }[]): number {
+  return toolCalls.reduce((n, call) => n + tokenize(JSON.stringify(call.input)).length, tokenize(text).length);
+}
+
 function usage(p: CompletionParts) {
-  const completion = tokenize(p.reply).length;
+  const completion = replyTokens(p.reply, p.toolCalls);
   return {
     prompt_tokens: p.promptTokens,
     completion_tokens: completion,
@@ -88,6 +95,7 @@ function usage(p: CompletionParts) {
 
 /** The non-streaming `chat.completion` object. */
 export function chatCompletion(p: CompletionParts): object {
+  const toolCalls = p.toolCalls.map((c) => ({ id: c.id, type: 'function', function: { name: c.name, arguments: JSON.stringify(c.input) } }));
   return {
     id: p.id,
     object: 'chat.completion',
@@ -96,9 +104,11 @@ export function chatCompletion(p: CompletionParts): object {
     choices: [
       {
         index: 0,
-        message: { role: 'assistant', content: p.reply, refusal: null },
+        message: toolCalls.length > 0
+          ? { role: 'assistant', content: p.reply === '' ? null : p.reply, refusal: null, tool_calls: toolCalls }
+          : { role: 'assistant', content: p.reply, refusal: null },
         logprobs: null,
-        finish_reason: 'stop',
+        finish_reason: toolCalls.length > 0 ? 'tool_calls' : 'stop',
       },
     ],
     usage: usage(p),
@@ -112,9 +122,10 @@ export function sseFrame(data: unknown): string {
 
 /**
  * The SSE frames of a streamed completion: role preamble, one chunk per
- * token, the finish chunk, the usage chunk (only when asked for) and
- * `[DONE]`. As OpenAI does, every chunk carries `usage: null` when usage was
- * asked for, and only the last one before `[DONE]` has the numbers.
+ * token, per tool call a start chunk and two argument chunks, the finish
+ * chunk, the usage chunk (only when asked for) and `[DONE]`. As OpenAI does,
+ * every chunk carries `usage: null` when usage was asked for, and only the
+ * last one before `[DONE]` has the numbers.
  */
 export function chatCompletionFrames(p: CompletionParts, includeUsage: boolean): string[] {
   const chunk = (choices: object[], extra?: object) =>
@@ -135,10 +146,23 @@ export function chatCompletionFrames(p: CompletionParts, includeUsage: boolean):
   });
   const frames = [chunk([choice({ role: 'assistant', content: '', refusal: null }, null)])];
   for (const token of tokenize(p.reply)) frames.push(chunk([choice({ content: token }, null)]));
-  frames.push(chunk([choice({}, 'stop')]));
+  p.toolCalls.forEach((call, index) => {
+    const start = { index, id: call.id, type: 'function', function: { name: call.name, arguments: '' } };
+    frames.push(chunk([choice({ tool_calls: [start] }, null)]));
+    for (const piece of halves(JSON.stringify(call.input))) {
+      frames.push(chunk([choice({ tool_calls: [{ index, function: { arguments: piece } }] }, null)]));
+    }
+  });
+  frames.push(chunk([choice({}, p.toolCalls.length > 0 ? 'tool_calls' : 'stop')]));
   if (includeUsage) frames.push(chunk([], { usage: usage(p) }));
   frames.push(sseFrame('[DONE]'));
   return frames;
+}
+
+/** A string in two pieces, as streamed tool arguments arrive in fragments. */
+export function halves(text: string): string[] {
+  const at = Math.ceil(text.length / 2);
+  return [text.slice(0, at), text.slice(at)];
 }
 
 // A fixed date keeps model listings identical across runs.

@@ -16,7 +16,19 @@ export type Payload =
 // Enough pieces for a client to see a body arrive in parts; the count itself does not matter.
 const DRIP_PIECES = 4;
 
-const IN_STREAM_ERROR = sseFrame(errorEnvelope('mock in-stream error', 'server_error'));
+/** How a protocol words its errors. */
+export interface Dialect {
+  /** The body of an error answer with `status`. */
+  error(status: number, message: string, code?: string): unknown;
+  /** The SSE event `errorAfterChunks` sends. */
+  streamError: string;
+}
+
+/** OpenAI's error envelopes. */
+export const OPENAI_DIALECT: Dialect = {
+  error: (status, message, code) => errorEnvelope(message, errorTypeForStatus(status), code ?? null),
+  streamError: sseFrame(errorEnvelope('mock in-stream error', 'server_error')),
+};
 
 /**
  * Answer `payload`, broken as `fault` says. Rejects with an AbortError if the
@@ -28,24 +40,25 @@ export async function respond(
   payload: Payload,
   gapMs: number,
   fault: MockFault = {},
+  dialect: Dialect = OPENAI_DIALECT,
 ): Promise<void> {
   await ex.sleep(fault.firstByteDelayMs ?? 0);
   if (fault.reset) return ex.resetConnection();
   if (fault.hang) return ex.hang();
   const status = fault.status ?? (fault.retryAfter !== undefined ? 429 : undefined);
-  if (status !== undefined) return sendStatus(ex, status, fault);
+  if (status !== undefined) return sendStatus(ex, status, fault, dialect);
   const streaming = payload.type === 'sse';
-  if (fault.raw !== undefined) return sendRaw(ex, fault.raw, fault, streaming);
+  if (fault.raw !== undefined) return sendRaw(ex, fault.raw, fault, streaming, dialect);
   if (fault.malformed) return sendMalformed(ex, payload);
-  if (payload.type === 'sse') return sendFrames(ex, payload.frames, fault, fault.dripMs ?? gapMs);
+  if (payload.type === 'sse') return sendFrames(ex, payload.frames, fault, fault.dripMs ?? gapMs, dialect.streamError);
   return sendJson(ex, payload, fault);
 }
 
-function sendStatus(ex: Exchange, status: number, fault: MockFault): void {
+function sendStatus(ex: Exchange, status: number, fault: MockFault, dialect: Dialect): void {
   const { body } = fault;
   const bytes =
     body === undefined
-      ? JSON.stringify(errorEnvelope(`mock error ${status}`, errorTypeForStatus(status)))
+      ? JSON.stringify(dialect.error(status, `mock error ${status}`))
       : typeof body === 'string' || Buffer.isBuffer(body)
         ? body
         : JSON.stringify(body);
@@ -66,6 +79,7 @@ async function sendFrames(
   frames: (string | Buffer)[],
   fault: Pick<MockFault, 'dieAfterChunks' | 'errorAfterChunks'>,
   gapMs: number,
+  streamError: string,
   headers: Record<string, string> = SSE_HEADERS,
 ): Promise<void> {
   ex.head(200, headers);
@@ -79,7 +93,7 @@ async function sendFrames(
   if (dieAt !== Infinity && dieAt <= errorAt) return ex.cut();
   if (errorAt !== Infinity) {
     if (stopAt > 0) await ex.sleep(gapMs);
-    await ex.write(IN_STREAM_ERROR);
+    await ex.write(streamError);
   }
   ex.res.end();
 }
@@ -104,13 +118,13 @@ async function sendJson(
   ex.res.end();
 }
 
-function sendRaw(ex: Exchange, raw: string | Buffer, fault: MockFault, streaming: boolean): Promise<void> {
+function sendRaw(ex: Exchange, raw: string | Buffer, fault: MockFault, streaming: boolean, dialect: Dialect): Promise<void> {
   const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw);
   const contentType = fault.contentType ?? (streaming ? 'text/event-stream' : 'application/json');
   const split = [fault.dripMs, fault.dieAfterChunks, fault.errorAfterChunks].some((x) => x !== undefined);
   const headers: Record<string, string> = { 'content-type': contentType };
   if (contentType.startsWith('text/event-stream')) headers['cache-control'] = 'no-cache';
-  return sendFrames(ex, split ? splitEvents(bytes) : [bytes], fault, fault.dripMs ?? 0, headers);
+  return sendFrames(ex, split ? splitEvents(bytes) : [bytes], fault, fault.dripMs ?? 0, dialect.streamError, headers);
 }
 
 function sendMalformed(ex: Exchange, payload: Payload): Promise<void> | void {
@@ -122,8 +136,11 @@ function sendMalformed(ex: Exchange, payload: Payload): Promise<void> | void {
     ex.res.end(half);
     return;
   }
-  const json = payload.frames[0].slice('data: '.length, -2);
-  return sendFrames(ex, [`data: ${json.slice(0, Math.floor(json.length / 2))}\n\n`], {}, 0);
+  // Half of the first event's JSON, after its `event:` line if it has one.
+  const first = payload.frames[0];
+  const at = first.indexOf('data: ') + 'data: '.length;
+  const json = first.slice(at, -2);
+  return sendFrames(ex, [`${first.slice(0, at)}${json.slice(0, Math.floor(json.length / 2))}\n\n`], {}, 0, '');
 }
 
 function splitEven(bytes: Buffer, pieces: number): Buffer[] {

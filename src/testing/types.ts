@@ -17,7 +17,7 @@ import type { IncomingHttpHeaders } from 'node:http';
  * the JSON.
  */
 export interface MockFault {
-  /** Respond with this HTTP status and an OpenAI error envelope (or `body` if given). */
+  /** Respond with this HTTP status and an error body in the mock's protocol (or `body` if given). */
   status?: number;
   /**
    * `Retry-After` header to send with `status`: seconds as a number, or an
@@ -30,7 +30,8 @@ export interface MockFault {
    * @default {"error":{"message":"mock error <status>","type":<by status>,"code":null,"param":null}}
    *   where type is `rate_limit_error` (429), `authentication_error` (401),
    *   `permission_error` (403), `invalid_request_error` (other 4xx) or
-   *   `server_error`.
+   *   `server_error`. Anthropic mode: `{"type":"error","error":{"type":<by status>,"message":"mock error <status>"}}`
+   *   with Anthropic's types (`overloaded_error` for 529, `api_error` for other 5xx, ...).
    */
   body?: unknown;
   /** Reset the connection (TCP RST) before any response byte. */
@@ -40,15 +41,17 @@ export interface MockFault {
   /** Wait this long (ms) before sending headers, then respond as otherwise decided. */
   firstByteDelayMs?: number;
   /**
-   * Streaming: send this many SSE events (the role preamble counts as the
-   * first), then destroy the socket. Non-streaming: send the headers (with the
-   * full `content-length`) and half the JSON body, then destroy. With `raw`,
-   * events are the `\n\n`-separated pieces of `raw`.
+   * Streaming: send this many SSE events (the role preamble, or Anthropic's
+   * `message_start`, counts as the first), then destroy the socket.
+   * Non-streaming: send the headers (with the full `content-length`) and half
+   * the JSON body, then destroy. With `raw`, events are the `\n\n`-separated
+   * pieces of `raw`.
    */
   dieAfterChunks?: number;
   /**
    * Streaming: after this many events, send an in-stream
-   * `data: {"error":{...}}` event and end the response without `[DONE]`.
+   * `data: {"error":{...}}` event and end the response without `[DONE]`
+   * (Anthropic mode: `event: error` with an `overloaded_error`, and no `message_stop`).
    * Ignored for non-streaming requests.
    */
   errorAfterChunks?: number;
@@ -100,6 +103,37 @@ export interface MockRequest {
   fault?: MockFault;
 }
 
+/** One tool call in a {@link MockReply}. */
+export interface MockToolCall {
+  /**
+   * The call's id.
+   * @default `call_mock_<request id>_<n>` (OpenAI) or `toolu_mock_<request id>_<n>` (Anthropic)
+   */
+  id?: string;
+  name: string;
+  /**
+   * The arguments, sent as `JSON.stringify(input)` (OpenAI) or as `input` (Anthropic).
+   * @default {}
+   */
+  input?: Record<string, unknown>;
+}
+
+/**
+ * A reply with tool calls: the text first (if any), then the calls, and finish reason
+ * `tool_calls` (OpenAI) or stop reason `tool_use` (Anthropic).
+ *
+ * @example
+ * ```ts
+ * createMockUpstream({ reply: { toolCalls: [{ name: 'get_weather', input: { city: 'Paris' } }] } });
+ * ```
+ */
+export interface MockReply {
+  /** @default '' */
+  text?: string;
+  /** @default [] */
+  toolCalls?: MockToolCall[];
+}
+
 /** Options for {@link createMockUpstream}; every field is optional. */
 export interface MockUpstreamOptions {
   /**
@@ -108,10 +142,27 @@ export interface MockUpstreamOptions {
    */
   name?: string;
   /**
-   * The assistant's reply text, or a function of the request.
+   * The assistant's reply: its text, a {@link MockReply} with tool calls, or a function
+   * of the request returning either.
    * @default `Hello from ${name}! This is a streamed reply from a mock upstream.`
    */
-  reply?: string | ((req: MockRequest) => string);
+  reply?: string | MockReply | ((req: MockRequest) => string | MockReply);
+  /**
+   * The API the mock speaks. `'openai'`: `POST {basePath}/chat/completions`,
+   * `POST {basePath}/embeddings`, `GET {basePath}/models`, OpenAI error envelopes.
+   * `'anthropic'`: the Messages API, `POST {basePath}/messages` (JSON, or SSE with
+   * `stream: true`: `message_start`, `content_block_start`, `ping`, one
+   * `content_block_delta` per token, `content_block_stop`, `message_delta` with
+   * `stop_reason` and usage, `message_stop`), and `GET {basePath}/models`. It answers
+   * 400 `invalid_request_error` to a body without `max_tokens`, without a `messages`
+   * array, or with a role other than `user`/`assistant`; honours `max_tokens` (stop
+   * reason `max_tokens`) and `stop_sequences` (`stop_sequence`); and errors use
+   * Anthropic's shape `{"type":"error","error":{"type","message"}}` (status 529 gives
+   * `overloaded_error`). Every fault applies in both modes; in Anthropic mode
+   * `errorAfterChunks` sends `event: error` with an `overloaded_error`.
+   * @default 'openai'
+   */
+  protocol?: 'openai' | 'anthropic';
   /**
    * Delay (ms) between SSE events of healthy streams.
    * @default 0
@@ -149,7 +200,10 @@ export interface MockUpstream {
   readonly port: number;
   /** Every request received, in order of arrival (a live array; `reset()` starts a new one). */
   readonly requests: readonly MockRequest[];
-  /** Number of `POST {basePath}/chat/completions` and `POST {basePath}/embeddings` requests received. */
+  /**
+   * Number of `POST {basePath}/chat/completions` and `POST {basePath}/embeddings`
+   * requests received (Anthropic mode: `POST {basePath}/messages`).
+   */
   readonly count: number;
   /** How many requests the client abandoned before the response finished. */
   readonly abandoned: number;

@@ -1,0 +1,43 @@
+/**
+ * @module
+ * Anthropic's Messages API (`type: 'anthropic'`). Clients keep speaking OpenAI's chat
+ * completions format: requests are translated in `anthropic-request.ts`, answers in
+ * `anthropic-response.ts` and streams in `anthropic-stream.ts`. The README's
+ * "Anthropic targets: what is translated" says what happens to every field.
+ */
+import { toMessagesRequest } from './anthropic-request.js';
+import { errorOf, toChatCompletion } from './anthropic-response.js';
+import { anthropicChunks } from './anthropic-stream.js';
+import type { ProviderAdapter } from './provider.js';
+
+/**
+ * The adapter for `type: 'anthropic'` providers.
+ *
+ * @example
+ * ```ts
+ * createRelay({
+ *   providers: { claude: { type: 'anthropic', apiKeyEnv: 'ANTHROPIC_API_KEY' } },
+ *   models: { chat: { targets: [{ provider: 'claude', model: 'claude-sonnet-4-5' }] } },
+ * });
+ * ```
+ */
+export const anthropicProvider: ProviderAdapter = {
+  chatRequest(provider, body, model) {
+    return {
+      path: `${provider.basePath}/messages`,
+      body: JSON.stringify(toMessagesRequest(body, model, provider.maxTokens)),
+    };
+  },
+
+  parseError(text) {
+    try {
+      return errorOf(JSON.parse(text));
+    } catch {
+      return text.length > 0 ? { message: text.slice(0, 200) } : undefined;
+    }
+  },
+
+  completion: toChatCompletion,
+
+  chunks: anthropicChunks,
+};
