@@ -22,6 +22,8 @@ export interface AttemptFailure {
   retryAfterMs?: number;
   error?: UpstreamError;
   detail: string;
+  /** The target was slower than its `maxLatencyMs`: move on rather than retry it. */
+  slow?: boolean;
 }
 
 export type AttemptResult =
@@ -89,8 +91,8 @@ function inbandFailure(err: BadResponse, status: number, secret: string | undefi
 
 /** Why an attempt's own controller aborted it. */
 export class AttemptTimeout extends Error {
-  constructor(readonly phase: 'first byte' | 'first token' | 'idle', ms: number) {
-    const what = phase === 'first byte' ? 'response headers' : phase === 'first token' ? 'content' : 'data';
+  constructor(readonly phase: 'first byte' | 'first token' | 'max latency' | 'idle', ms: number) {
+    const what = { 'first byte': 'response headers', 'first token': 'content', 'max latency': 'answer', idle: 'data' }[phase];
     super(`no ${what} from upstream within ${ms} ms`);
   }
 }
@@ -135,16 +137,19 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
   const failed = (err: unknown): AttemptFailure => {
     if (signal.aborted) throw signal.reason;
     const reason = own.signal.reason;
-    if (own.signal.aborted && reason instanceof AttemptTimeout) return { ok: false, kind: 'timeout', detail: reason.message };
+    if (own.signal.aborted && reason instanceof AttemptTimeout) {
+      return { ok: false, kind: 'timeout', detail: reason.message, slow: reason.phase === 'max latency' };
+    }
     const kind = err instanceof BadResponse ? 'bad_response' : classifyError(err);
     return { ok: false, kind, detail: (err as { code?: string }).code ?? (err as Error).message ?? kind };
   };
 
   let response: Dispatcher.ResponseData;
-  // A stream must also produce content in time, not just headers.
-  const firstToken = input.stream
-    ? setTimeout(() => own.controller.abort(new AttemptTimeout('first token', target.firstTokenMs)), target.firstTokenMs)
-    : undefined;
+  // Until the attempt has its result (a stream's first content, a whole body): the
+  // first-token timeout of streams and the target's maxLatencyMs, whichever is shorter.
+  let limit: [AttemptTimeout['phase'], number] | undefined = input.stream ? ['first token', target.firstTokenMs] : undefined;
+  if (target.maxLatencyMs !== undefined && (!limit || target.maxLatencyMs < limit[1])) limit = ['max latency', target.maxLatencyMs];
+  const firstToken = limit ? setTimeout(() => own.controller.abort(new AttemptTimeout(limit[0], limit[1])), limit[1]) : undefined;
   const firstByte = setTimeout(() => own.controller.abort(new AttemptTimeout('first byte', target.firstByteMs)), target.firstByteMs);
   try {
     response = await pool.request({

@@ -1,8 +1,9 @@
 /**
  * @module
- * The failover engine: walks a model's targets in order, asks each breaker for
- * permission, retries with backoff, applies the failover rules, and returns the first
- * success. It knows nothing about HTTP servers; `relay.ts` calls it.
+ * The failover engine: orders a model's or chain's targets by its strategy, skips those
+ * that cannot fit the prompt or whose breaker is open, retries with backoff, applies the
+ * failover rules, optionally hedges the first target, and returns the first success.
+ * It knows nothing about HTTP servers; `relay.ts` calls it.
  */
 import type { Pool } from 'undici';
 import { attempt, type AttemptFailure, type AttemptResult } from './attempt.js';
@@ -10,6 +11,7 @@ import type { ResolvedConfig, ResolvedModel, ResolvedTarget } from './config.js'
 import {
   AllTargetsFailedError,
   DeadlineExceededError,
+  InvalidRequestError,
   NoTargetAvailableError,
   RateLimitedError,
   UpstreamRejectedError,
@@ -17,15 +19,22 @@ import {
 } from './errors.js';
 import type { RelayEvents } from './events.js';
 import { DEFAULTS } from './options.js';
-import type { CircuitBreaker } from './policy/breaker.js';
+import type { Admission, CircuitBreaker } from './policy/breaker.js';
 import { countsAgainstTarget, decide } from './policy/classify.js';
 import { backoffDelay, sleep } from './policy/retry.js';
+import { linkedController } from './policy/timeout.js';
+import { costOf, priceOf } from './pricing.js';
 import type { ChatBody, EmbeddingsBody, Endpoint, ProviderAdapter } from './providers/provider.js';
+import { fits, measure, promptTokens, type PromptSize } from './routing/fit.js';
+import { hedged } from './routing/hedge.js';
+import type { TargetStats } from './routing/stats.js';
+import { orderTargets } from './routing/strategy.js';
 
 /** What the engine borrows from the relay. */
 export interface EngineRuntime {
   config: ResolvedConfig;
   events: RelayEvents;
+  stats: TargetStats;
   pool(target: ResolvedTarget): Pool;
   adapter(target: ResolvedTarget): ProviderAdapter;
   breaker(target: ResolvedTarget): CircuitBreaker;
@@ -48,6 +57,9 @@ export interface ChainRequest {
 
 export type ChainSuccess = Extract<AttemptResult, { ok: true }> & { target: ResolvedTarget };
 
+/** Output tokens assumed when a request sets no limit, to compare prices. */
+const TYPICAL_OUTPUT_TOKENS = 500;
+
 function record(target: ResolvedTarget, outcome: AttemptRecord['outcome'], latencyMs: number, status?: number, detail?: string): AttemptRecord {
   const r: AttemptRecord = { provider: target.provider.name, model: target.model, outcome, latencyMs };
   if (status !== undefined) r.status = status;
@@ -55,123 +67,99 @@ function record(target: ResolvedTarget, outcome: AttemptRecord['outcome'], laten
   return r;
 }
 
-function emitAttempt(rt: EngineRuntime, req: ChainRequest, rec: AttemptRecord, attempt: number): void {
-  const { model: upstreamModel, ...rest } = rec;
-  rt.events.emit('attempt', { requestId: req.requestId, model: req.model.name, attempt, upstreamModel, ...rest });
-}
+/** Runs the chain for one request; see {@link runChain}. */
+class ChainRun {
+  private tried = 0;
+  private rateLimited = 0;
+  private retryAfterMs: number | undefined;
+  private cooldownMs = Infinity;
+  /** After a context-length error: targets with a window this small or smaller cannot help. */
+  private windowFloor = 0;
 
-/** How long to wait before trying the same target again, or undefined to move on. */
-function nextDelay(
-  rt: EngineRuntime,
-  target: ResolvedTarget,
-  failure: AttemptFailure,
-  action: 'retry' | 'fallback',
-  retryNumber: number,
-  isLast: boolean,
-): number | undefined {
-  const { maxDelayMs } = target.retry;
-  if (action === 'retry') {
-    if (failure.retryAfterMs === undefined) return backoffDelay(target.retry, retryNumber, rt.config.random);
-    return failure.retryAfterMs <= maxDelayMs ? failure.retryAfterMs : undefined;
-  }
-  // A 429 moves on at once, unless nothing is left to move on to: then the upstream's
-  // Retry-After is honoured when it is short enough.
-  if (failure.kind === 'rate_limit' && isLast && failure.retryAfterMs !== undefined && failure.retryAfterMs <= maxDelayMs) {
-    return failure.retryAfterMs;
-  }
-  return undefined;
-}
+  constructor(
+    private readonly rt: EngineRuntime,
+    private readonly req: ChainRequest,
+  ) {}
 
-/**
- * Runs the chain. Resolves with the first success; throws a {@link SwitchyardError}
- * describing why none came, or the signal's reason if the client left.
- */
-export async function runChain(rt: EngineRuntime, req: ChainRequest): Promise<ChainSuccess> {
-  const { config, events } = rt;
-  const { targets } = req.model;
-  const now = config.now;
-  let tried = 0;
-  let rateLimited = 0;
-  let retryAfterMs: number | undefined;
-  let cooldownMs = Infinity;
-
-  for (let t = 0; t < targets.length; t++) {
-    const target = targets[t]!;
-    const isLast = t === targets.length - 1;
-    const breaker = rt.breaker(target);
-    let lastKind: AttemptFailure['kind'] | 'skipped' = 'skipped';
-
-    const adapter = rt.adapter(target);
-    if (req.endpoint === 'embeddings' && !adapter.embeddingsRequest) {
-      req.attempts.push(record(target, 'skipped', 0, undefined, `${target.provider.type} providers have no embeddings API`));
-      continue;
+  async run(): Promise<ChainSuccess> {
+    const { model } = this.req;
+    const order = await this.plan();
+    for (let round = 0; ; round++) {
+      let start = 0;
+      if (round === 0 && model.hedge && order.length >= 2) {
+        const outcome = await hedged(this, order[0]!, order[1]!, model.hedge.afterMs);
+        if (outcome.success) return outcome.success;
+        start = outcome.next;
+      }
+      for (let i = start; i < order.length; i++) {
+        const success = await this.target(order[i]!, i === order.length - 1);
+        if (success) return success;
+        this.failover(order[i]!, order[i + 1]);
+      }
+      // Every breaker was open: wait for the first to let a probe through, once.
+      const wait = Math.min(this.cooldownMs, model.waitForRecoveryMs, this.req.deadlineAt - this.rt.config.now());
+      if (round > 0 || this.tried > 0 || model.waitForRecoveryMs === 0 || !(wait >= 0) || !Number.isFinite(this.cooldownMs)) break;
+      await this.sleep(wait);
+      this.cooldownMs = Infinity;
     }
+    throw this.giveUp();
+  }
 
+  /** The targets in the order to try them, minus those that cannot fit the prompt. */
+  private async plan(): Promise<ResolvedTarget[]> {
+    const { model, body, endpoint } = this.req;
+    const { config, stats } = this.rt;
+    const needsSize = endpoint === 'chat' && (model.strategy === 'cost' || model.targets.some((t) => t.contextWindow !== undefined));
+    const size: PromptSize | undefined = needsSize ? await measure(body as ChatBody, model.targets) : undefined;
+    const order = orderTargets(model, {
+      stats,
+      random: config.random,
+      exploration: config.exploration,
+      isOpen: (t) => this.rt.breaker(t).state === 'open',
+      cost: (t) => {
+        const price = priceOf(t);
+        return price && size ? costOf(price, promptTokens(size, t), size.reserved || TYPICAL_OUTPUT_TOKENS) : undefined;
+      },
+    });
+    if (!size) return order;
+    const fitting = order.filter((t) => fits(size, t));
+    for (const t of order) if (!fitting.includes(t)) this.req.attempts.push(record(t, 'skipped', 0, undefined, 'context window too small'));
+    if (fitting.length === 0) {
+      throw new InvalidRequestError(
+        `The prompt (about ${size.tiktoken ?? size.estimate} tokens plus ${size.reserved} reserved for the answer) does not fit the context window of any target of \`${model.name}\`.`,
+        'messages',
+      );
+    }
+    return fitting;
+  }
+
+  /** Tries one target, with retries; resolves with a success or undefined to move on. */
+  private async target(target: ResolvedTarget, isLast: boolean): Promise<ChainSuccess | undefined> {
+    const { req } = this;
+    const breaker = this.rt.breaker(target);
+    if (req.endpoint === 'embeddings' && !this.rt.adapter(target).embeddingsRequest) {
+      req.attempts.push(record(target, 'skipped', 0, undefined, `${target.provider.type} providers have no embeddings API`));
+      return undefined;
+    }
+    if (this.windowFloor > 0 && target.contextWindow !== undefined && target.contextWindow <= this.windowFloor) {
+      req.attempts.push(record(target, 'skipped', 0, undefined, 'context window too small'));
+      return undefined;
+    }
     for (let n = 1; n <= target.retry.attempts; n++) {
       const admission = breaker.admit();
       if (admission === 'reject') {
         req.attempts.push(record(target, 'skipped', 0, undefined, 'breaker open'));
-        cooldownMs = Math.min(cooldownMs, breaker.remainingCooldown());
-        break;
+        this.cooldownMs = Math.min(this.cooldownMs, breaker.remainingCooldown());
+        return undefined;
       }
-      const started = now();
-      let result: AttemptResult;
-      try {
-        result = await attempt({
-          pool: rt.pool(target),
-          adapter,
-          target,
-          endpoint: req.endpoint,
-          body: req.body,
-          stream: req.stream,
-          signal: req.signal,
-          maxResponseBytes: config.maxResponseBytes,
-          now,
-        });
-      } catch (reason) {
-        // The client left or the deadline passed: neither says anything about the target.
-        if (admission === 'probe') breaker.release();
-        req.attempts.push(record(target, 'timeout', now() - started, undefined, 'aborted'));
-        throw reason instanceof DeadlineExceededError ? new DeadlineExceededError(config.totalMs, req.attempts) : reason;
-      }
-      tried++;
-      const latencyMs = now() - started;
-
-      if (result.ok) {
-        breaker.success();
-        const rec = record(target, 'ok', latencyMs, 200);
-        req.attempts.push(rec);
-        if (events.has('attempt')) emitAttempt(rt, req, rec, n);
-        return { ...result, target };
-      }
-
-      const rec = record(target, result.kind, latencyMs, result.status, result.detail);
-      req.attempts.push(rec);
-      if (events.has('attempt')) emitAttempt(rt, req, rec, n);
-      lastKind = result.kind;
-      const action = decide(target, result.kind, result.status);
-      if (action === 'return') {
-        if (admission === 'probe') breaker.release();
-        const e = result.error;
-        throw new UpstreamRejectedError(result.status ?? 400, e?.message ?? result.detail, {
-          type: e?.type,
-          code: e?.code,
-          param: e?.param,
-          attempts: req.attempts,
-        });
-      }
-      if (countsAgainstTarget(result.kind)) breaker.failure();
-      else if (admission === 'probe') breaker.release();
-      if (result.kind === 'rate_limit') {
-        rateLimited++;
-        if (result.retryAfterMs !== undefined) retryAfterMs = Math.min(retryAfterMs ?? Infinity, result.retryAfterMs);
-      }
-
-      if (n >= target.retry.attempts || breaker.state === 'open') break;
-      const delay = nextDelay(rt, target, result, action, n, isLast);
-      if (delay === undefined || now() + delay >= req.deadlineAt) break;
-      if (events.has('retry')) {
-        events.emit('retry', {
+      const result = await this.once(target, admission, n, req.signal);
+      if (result.ok) return { ...result, target };
+      const action = this.assess(target, result, admission);
+      if (n >= target.retry.attempts || breaker.state === 'open') return undefined;
+      const delay = this.nextDelay(target, result, action, n, isLast);
+      if (delay === undefined || this.rt.config.now() + delay >= req.deadlineAt) return undefined;
+      if (this.rt.events.has('retry')) {
+        this.rt.events.emit('retry', {
           requestId: req.requestId,
           model: req.model.name,
           provider: target.provider.name,
@@ -181,32 +169,167 @@ export async function runChain(rt: EngineRuntime, req: ChainRequest): Promise<Ch
           kind: result.kind,
         });
       }
-      try {
-        await sleep(delay, req.signal);
-      } catch (reason) {
-        throw reason instanceof DeadlineExceededError ? new DeadlineExceededError(config.totalMs, req.attempts) : reason;
-      }
+      await this.sleep(delay);
     }
+    return undefined;
+  }
 
-    const next = targets[t + 1];
-    if (next && events.has('failover')) {
-      events.emit('failover', {
-        requestId: req.requestId,
-        model: req.model.name,
-        from: { provider: target.provider.name, model: target.model },
-        to: { provider: next.provider.name, model: next.model },
-        kind: lastKind,
+  /**
+   * One attempt on `target` with its bookkeeping: statistics, breaker success, the
+   * attempt record and event. Throws the signal's reason when it aborts.
+   */
+  async once(target: ResolvedTarget, admission: Admission, n: number, signal: AbortSignal): Promise<AttemptResult> {
+    const { rt, req } = this;
+    const { now } = rt.config;
+    const breaker = rt.breaker(target);
+    const done = rt.stats.begin(target);
+    const started = now();
+    let result: AttemptResult;
+    try {
+      result = await attempt({
+        pool: rt.pool(target),
+        adapter: rt.adapter(target),
+        target,
+        endpoint: req.endpoint,
+        body: req.body,
+        stream: req.stream,
+        signal,
+        maxResponseBytes: rt.config.maxResponseBytes,
+        now,
+      });
+    } catch (reason) {
+      done();
+      // Cancelled by the client, the deadline or a hedge: says nothing about the target.
+      if (admission === 'probe') breaker.release();
+      const cancelled = !req.signal.aborted;
+      req.attempts.push(record(target, cancelled ? 'cancelled' : 'timeout', now() - started, undefined, cancelled ? 'hedge lost' : 'aborted'));
+      throw reason instanceof DeadlineExceededError ? new DeadlineExceededError(rt.config.totalMs, req.attempts) : reason;
+    }
+    const latencyMs = now() - started;
+    this.tried++;
+    if (result.ok) {
+      rt.stats.latency(target, latencyMs);
+      breaker.success();
+      if (result.stream) {
+        // A stream stays in flight until it ends.
+        const dispose = result.committed.dispose;
+        result.committed.dispose = () => {
+          dispose?.();
+          done();
+        };
+      } else {
+        done();
+      }
+    } else {
+      done();
+      if (result.kind === 'timeout') rt.stats.latency(target, latencyMs);
+    }
+    const rec = result.ok ? record(target, 'ok', latencyMs, 200) : record(target, result.kind, latencyMs, result.status, result.detail);
+    req.attempts.push(rec);
+    if (rt.events.has('attempt')) {
+      const { model: upstreamModel, ...rest } = rec;
+      rt.events.emit('attempt', { requestId: req.requestId, model: req.model.name, attempt: n, upstreamModel, ...rest });
+    }
+    return result;
+  }
+
+  /**
+   * Applies the rules to a failure: returns the action, updates the breaker and the
+   * chain's bookkeeping, and throws when the rules say to return the answer.
+   */
+  assess(target: ResolvedTarget, failure: AttemptFailure, admission: Admission): 'retry' | 'fallback' {
+    const breaker = this.rt.breaker(target);
+    const action = failure.slow ? 'fallback' : decide(target, failure.kind, failure.status);
+    if (action === 'return') {
+      if (admission === 'probe') breaker.release();
+      const e = failure.error;
+      throw new UpstreamRejectedError(failure.status ?? 400, e?.message ?? failure.detail, {
+        type: e?.type,
+        code: e?.code,
+        param: e?.param,
+        attempts: this.req.attempts,
       });
     }
+    if (countsAgainstTarget(failure.kind)) breaker.failure();
+    else if (admission === 'probe') breaker.release();
+    if (failure.kind === 'rate_limit') {
+      this.rateLimited++;
+      if (failure.retryAfterMs !== undefined) this.retryAfterMs = Math.min(this.retryAfterMs ?? Infinity, failure.retryAfterMs);
+    }
+    if (failure.kind === 'context_length') this.windowFloor = Math.max(this.windowFloor, target.contextWindow ?? 0);
+    return action;
   }
 
-  if (tried === 0) {
-    const seconds = Number.isFinite(cooldownMs) ? Math.max(1, Math.ceil(cooldownMs / 1000)) : DEFAULTS.retryAfterSeconds;
-    throw new NoTargetAvailableError(req.model.name, req.attempts, seconds);
+  /** How long to wait before trying the same target again, or undefined to move on. */
+  private nextDelay(target: ResolvedTarget, failure: AttemptFailure, action: 'retry' | 'fallback', retry: number, isLast: boolean): number | undefined {
+    const { maxDelayMs } = target.retry;
+    if (action === 'retry') {
+      if (failure.retryAfterMs === undefined) return backoffDelay(target.retry, retry, this.rt.config.random);
+      return failure.retryAfterMs <= maxDelayMs ? failure.retryAfterMs : undefined;
+    }
+    // A 429 moves on at once, unless nothing is left to move on to: then the upstream's
+    // Retry-After is honoured when it is short enough.
+    if (failure.kind === 'rate_limit' && isLast && failure.retryAfterMs !== undefined && failure.retryAfterMs <= maxDelayMs) {
+      return failure.retryAfterMs;
+    }
+    return undefined;
   }
-  if (rateLimited === tried) {
-    const seconds = retryAfterMs === undefined ? DEFAULTS.retryAfterSeconds : Math.max(1, Math.ceil(retryAfterMs / 1000));
-    throw new RateLimitedError(req.model.name, req.attempts, seconds);
+
+  failover(from: ResolvedTarget, to: ResolvedTarget | undefined): void {
+    const { events } = this.rt;
+    if (!to || !events.has('failover')) return;
+    const last = this.req.attempts.at(-1);
+    events.emit('failover', {
+      requestId: this.req.requestId,
+      model: this.req.model.name,
+      from: { provider: from.provider.name, model: from.model },
+      to: { provider: to.provider.name, model: to.model },
+      kind: last && last.outcome !== 'ok' && last.outcome !== 'cancelled' ? last.outcome : 'skipped',
+    });
   }
-  throw new AllTargetsFailedError(req.model.name, req.attempts);
+
+  /** A linked controller for a hedged attempt, so the loser can be aborted alone. */
+  child(): ReturnType<typeof linkedController> {
+    return linkedController(this.req.signal);
+  }
+
+  get stats(): TargetStats {
+    return this.rt.stats;
+  }
+
+  breakerOf(target: ResolvedTarget): CircuitBreaker {
+    return this.rt.breaker(target);
+  }
+
+  async sleep(ms: number): Promise<void> {
+    try {
+      await sleep(ms, this.req.signal);
+    } catch (reason) {
+      throw reason instanceof DeadlineExceededError ? new DeadlineExceededError(this.rt.config.totalMs, this.req.attempts) : reason;
+    }
+  }
+
+  private giveUp(): Error {
+    const { model, attempts } = this.req;
+    if (this.tried === 0) {
+      const seconds = Number.isFinite(this.cooldownMs) ? Math.max(1, Math.ceil(this.cooldownMs / 1000)) : DEFAULTS.retryAfterSeconds;
+      return new NoTargetAvailableError(model.name, attempts, seconds);
+    }
+    if (this.rateLimited === this.tried) {
+      const seconds = this.retryAfterMs === undefined ? DEFAULTS.retryAfterSeconds : Math.max(1, Math.ceil(this.retryAfterMs / 1000));
+      return new RateLimitedError(model.name, attempts, seconds);
+    }
+    return new AllTargetsFailedError(model.name, attempts);
+  }
+}
+
+/** The engine's side of a hedge (see `routing/hedge.ts`). */
+export type HedgeHost = Pick<ChainRun, 'once' | 'assess' | 'failover' | 'child' | 'stats' | 'breakerOf'>;
+
+/**
+ * Runs the chain. Resolves with the first success; throws a `SwitchyardError`
+ * describing why none came, or the signal's reason if the client left.
+ */
+export function runChain(rt: EngineRuntime, req: ChainRequest): Promise<ChainSuccess> {
+  return new ChainRun(rt, req).run();
 }

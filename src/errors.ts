@@ -40,8 +40,11 @@ export type FailureKind =
 export interface AttemptRecord {
   provider: string;
   model: string;
-  /** `ok`, a {@link FailureKind}, or `skipped` when the target was not tried (open breaker). */
-  outcome: 'ok' | 'skipped' | FailureKind;
+  /**
+   * `ok`, a {@link FailureKind}, `skipped` when the target was not tried (open breaker,
+   * context window too small), or `cancelled` when a hedged attempt lost the race.
+   */
+  outcome: 'ok' | 'skipped' | 'cancelled' | FailureKind;
   /** Upstream HTTP status, when one was received. */
   status?: number;
   /** Milliseconds from sending the request until the outcome was known. */
@@ -135,12 +138,12 @@ export class InvalidRequestError extends SwitchyardError {
 
 /** The requested public model is not configured (HTTP 404). */
 export class ModelNotFoundError extends SwitchyardError {
-  constructor(model: string) {
-    super('ERR_SWITCHYARD_MODEL_NOT_FOUND', `The model \`${model}\` does not exist or you do not have access to it.`, {
+  constructor(model: string, param: string | null = 'model', message?: string) {
+    super('ERR_SWITCHYARD_MODEL_NOT_FOUND', message ?? `The model \`${model}\` does not exist or you do not have access to it.`, {
       status: 404,
       type: 'invalid_request_error',
       openaiCode: 'model_not_found',
-      param: 'model',
+      param,
     });
   }
 }

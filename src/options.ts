@@ -159,6 +159,8 @@ export interface OpenAIProviderConfig {
   breaker?: BreakerOptions;
   /** Per-provider failover rules. */
   rules?: FailoverRules;
+  /** Optional active health checks that open or close this provider's breakers. Off by default. */
+  healthCheck?: HealthCheckOptions;
 }
 
 /**
@@ -198,11 +200,87 @@ export interface TargetConfig {
   retry?: RetryOptions;
   /** Per-target failover rules (win over provider and global rules). */
   rules?: FailoverRules;
+  /**
+   * Share of traffic under the `weighted` strategy (relative to the other targets).
+   * @default 1
+   */
+  weight?: number;
+  /**
+   * Abandon an attempt on this target that has not produced its first byte (for streams:
+   * its first content) within this many ms, and move on to the next target.
+   */
+  maxLatencyMs?: number;
+  /** Context window in tokens: a prompt that cannot fit skips this target. */
+  contextWindow?: number;
+  /** Price in US dollars per million tokens; defaults come from the built-in table (see `pricing.ts`). */
+  price?: Price;
+}
+
+/** US dollars per million tokens. */
+export interface Price {
+  input: number;
+  output: number;
+}
+
+/**
+ * How a model or chain picks which target goes first.
+ * - `ordered`: the configured order (first healthy target first).
+ * - `weighted`: a random order drawn by `weight`, open breakers last.
+ * - `latency`: lowest recent time to first byte first (EWMA), exploring now and then.
+ * - `cost`: cheapest first by price, among targets whose context window fits.
+ * - `least-busy`: fewest requests in flight first.
+ */
+export type Strategy = 'ordered' | 'weighted' | 'latency' | 'cost' | 'least-busy';
+
+/** Routing settings shared by models and chains. */
+export interface RoutingOptions {
+  /**
+   * Which target goes first.
+   * @default 'ordered'
+   */
+  strategy?: Strategy;
+  /**
+   * Hedged requests: if the first target has not produced its first byte after `afterMs`
+   * (a number, or `'p95'` of its recent latency), start the next target too; the first to
+   * answer wins and the other is aborted. Costs the extra upstream calls it starts.
+   */
+  hedge?: { afterMs: number | 'p95' };
+  /**
+   * When every target's breaker is open, wait up to this long for the first one to let a
+   * probe through instead of failing at once (bounded by the request deadline). 0: off.
+   * @default 0
+   */
+  waitForRecoveryMs?: number;
 }
 
 /** A public model name and its ordered targets: the first is primary, the rest fallbacks. */
-export interface ModelConfig {
+export interface ModelConfig extends RoutingOptions {
   targets: TargetConfig[];
+}
+
+/** One step of a chain: a public model's name (all its targets) or a single target. */
+export type ChainStep = string | TargetConfig;
+
+/**
+ * A named chain (tier): an ordered list of public models or targets. A chain name is a
+ * valid `model`, and the header `x-switchyard-chain` picks one too.
+ */
+export type ChainConfig = ChainStep[] | (RoutingOptions & { targets: ChainStep[] });
+
+/** Active health checks of one provider. */
+export interface HealthCheckOptions {
+  /** Probe every this many ms. */
+  intervalMs: number;
+  /**
+   * Path below the provider's base URL, fetched with GET.
+   * @default '/models'
+   */
+  path?: string;
+  /**
+   * A probe slower than this fails.
+   * @default 5000
+   */
+  timeoutMs?: number;
 }
 
 /**
@@ -224,6 +302,23 @@ export interface ModelConfig {
 export interface RelayConfig {
   providers: Record<string, ProviderConfig>;
   models: Record<string, ModelConfig>;
+  /** Named chains (tiers) over public models and targets. */
+  chains?: Record<string, ChainConfig>;
+  /** Request-level routing controls. */
+  routing?: {
+    /**
+     * Honour a client's per-request fallbacks (`models: [...]` in the body, as OpenRouter
+     * clients send). Only configured public models and chains can be named, never a URL.
+     * @default true
+     */
+    requestFallbacks?: boolean;
+    /**
+     * Share of requests under the `latency` strategy that try a random target first, so a
+     * recovered target is noticed again.
+     * @default 0.05
+     */
+    exploration?: number;
+  };
   retry?: RetryOptions;
   timeouts?: TimeoutOptions;
   breaker?: BreakerOptions;
@@ -270,6 +365,18 @@ export const DEFAULTS = {
     maxResponseBytes: 32 * 1024 * 1024, // 32 MiB
   },
   maxConnections: 128,
+  routing: {
+    strategy: 'ordered',
+    requestFallbacks: true,
+    exploration: 0.05,
+    waitForRecoveryMs: 0, // off
+    /** Weight of the newest sample in the latency EWMA. */
+    ewmaAlpha: 0.3,
+  },
+  healthCheck: {
+    path: '/models',
+    timeoutMs: 5_000, // 5 s
+  },
   anthropic: {
     baseURL: 'https://api.anthropic.com/v1',
     version: '2023-06-01',

@@ -18,13 +18,31 @@ import {
 } from './errors.js';
 import { RelayEvents, type RelayEventName, type RelayListener } from './events.js';
 import { createNodeHandler, type NodeHandler, type NodeHandlerOptions } from './http/node-handler.js';
-import type { RelayConfig } from './options.js';
+import type { RelayConfig, Strategy } from './options.js';
+import { startHealthChecks } from './routing/health.js';
+import { selectModel } from './routing/select.js';
+import { TargetStats } from './routing/stats.js';
 import { CircuitBreaker, type BreakerSnapshot } from './policy/breaker.js';
 import { abortAfter, linkedController } from './policy/timeout.js';
 import { adapterFor } from './providers/index.js';
 import type { ChatBody, EmbeddingsBody, Endpoint } from './providers/provider.js';
 import { validateChatBody, validateEmbeddingsBody } from './request.js';
 import { RelayStream, type StreamSegment } from './stream/relay-stream.js';
+
+function withoutModels<T extends Record<string, unknown>>(body: T): T {
+  const { models: _, ...rest } = body;
+  return rest as T;
+}
+
+/** `provider/model` of each target that was skipped or failed, in order, the server excluded. */
+function fallbacksBefore(attempts: AttemptRecord[], served: ResolvedTarget): string[] {
+  const out = new Set<string>();
+  for (const a of attempts) {
+    const id = `${a.provider}/${a.model}`;
+    if (a.outcome !== 'ok' && a.outcome !== 'cancelled' && id !== served.id) out.add(id);
+  }
+  return [...out];
+}
 
 /** What a continuation request asks of the next target after a stream broke (stream resume). */
 const RESUME_PROMPT =
@@ -43,6 +61,8 @@ export interface RelayRequest {
   signal?: AbortSignal;
   /** Correlation id; generated when absent. */
   requestId?: string;
+  /** A chain chosen by the client (the `x-switchyard-chain` header); wins over `model`. */
+  chain?: string;
 }
 
 /** Who served a request and how. */
@@ -56,6 +76,12 @@ export interface RelayMeta {
   upstreamModel: string;
   /** Every attempt made, skipped targets included. */
   attempts: AttemptRecord[];
+  /** The public model or chain that routed the request (a comma list for per-request fallbacks). */
+  chain: string;
+  /** The routing strategy used. */
+  strategy: Strategy;
+  /** Targets (`provider/model`) skipped or failed before the one that served. */
+  fallbacks: string[];
 }
 
 /** A successful relay answer: a complete JSON body or a committed stream. */
@@ -82,6 +108,10 @@ export interface TargetStatus {
   provider: string;
   model: string;
   breaker: BreakerSnapshot;
+  /** EWMA of recent time to first byte, in ms (undefined before the first answer). */
+  latencyMs: number | undefined;
+  /** Requests in flight, streams included. */
+  inFlight: number;
 }
 
 /**
@@ -100,6 +130,8 @@ export class Relay {
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly inflight = new Set<AbortController>();
   private readonly runtime: EngineRuntime;
+  private readonly stats = new TargetStats();
+  private readonly stopHealthChecks: () => void;
   private readonly modelList: Buffer;
   private closed = false;
 
@@ -111,7 +143,9 @@ export class Relay {
       pool: (target) => this.pool(target),
       adapter: (target) => adapterFor(target.provider.type),
       breaker: (target) => this.breaker(target),
+      stats: this.stats,
     };
+    this.stopHealthChecks = startHealthChecks(this.allTargets(), this.runtime);
     this.modelList = Buffer.from(JSON.stringify(this.models()));
   }
 
@@ -129,6 +163,7 @@ export class Relay {
 
   /** Public models in OpenAI's list format. */
   models(): { object: 'list'; data: { id: string; object: 'model'; created: number; owned_by: string }[] } {
+    // Chains are valid models too.
     return {
       object: 'list',
       data: [...this.config.models.keys()].map((id) => ({ id, object: 'model', created: 0, owned_by: 'switchyard' })),
@@ -152,15 +187,21 @@ export class Relay {
 
   /** Every target with its breaker state. */
   targets(): TargetStatus[] {
-    const seen = new Map<string, TargetStatus>();
-    for (const model of this.config.models.values()) {
-      for (const target of model.targets) {
-        if (!seen.has(target.id)) {
-          seen.set(target.id, { provider: target.provider.name, model: target.model, breaker: this.breaker(target).toJSON() });
-        }
-      }
-    }
-    return [...seen.values()];
+    return this.allTargets().map((target) => {
+      const stat = this.stats.get(target);
+      return {
+        provider: target.provider.name,
+        model: target.model,
+        breaker: this.breaker(target).toJSON(),
+        latencyMs: stat.ewmaMs,
+        inFlight: stat.inFlight,
+      };
+    });
+  }
+
+  /** Every distinct target of every model and chain. */
+  private allTargets(): ResolvedTarget[] {
+    return [...new Set([...this.config.models.values()].flatMap((m) => m.targets))];
   }
 
   /**
@@ -172,8 +213,7 @@ export class Relay {
     if (this.closed) throw new RelayClosedError();
     const endpoint = request.endpoint ?? 'chat';
     const body: ChatBody | EmbeddingsBody = endpoint === 'chat' ? validateChatBody(request.body) : validateEmbeddingsBody(request.body);
-    const model = this.config.models.get(body.model);
-    if (!model) throw new ModelNotFoundError(body.model);
+    const model = selectModel(this.config, body, request.chain);
     if (endpoint === 'embeddings' && !model.targets.some((t) => adapterFor(t.provider.type).embeddingsRequest)) {
       throw new InvalidRequestError(`The model \`${model.name}\` does not support embeddings.`, 'model');
     }
@@ -196,13 +236,15 @@ export class Relay {
     };
 
     const attempts: AttemptRecord[] = [];
+    // A per-request fallback list is for the relay, not for the upstream.
+    const upstreamBody = 'models' in body ? withoutModels(body) : body;
     let success;
     try {
       success = await runChain(this.runtime, {
         requestId,
         model,
         endpoint,
-        body,
+        body: upstreamBody,
         stream,
         signal: controller.signal,
         deadlineAt: started + totalMs,
@@ -216,7 +258,16 @@ export class Relay {
       throw err;
     }
     const { target } = success;
-    const meta: RelayMeta = { requestId, model: model.name, provider: target.provider.name, upstreamModel: target.model, attempts };
+    const meta: RelayMeta = {
+      requestId,
+      model: body.model,
+      provider: target.provider.name,
+      upstreamModel: target.model,
+      attempts,
+      chain: model.name,
+      strategy: model.strategy,
+      fallbacks: fallbacksBefore(attempts, target),
+    };
     const tried = attempts.filter((a) => a.outcome !== 'skipped').length;
 
     if (!success.stream) {
@@ -354,7 +405,7 @@ export class Relay {
     try {
       const success = await runChain(this.runtime, {
         requestId: req.requestId,
-        model: { name: req.model.name, targets },
+        model: { ...req.model, targets, hedge: undefined },
         endpoint: 'chat',
         body,
         stream: true,
@@ -394,6 +445,7 @@ export class Relay {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.stopHealthChecks();
     for (const controller of this.inflight) controller.abort(new RelayClosedError());
     this.inflight.clear();
     const pools = [...this.pools.values()];

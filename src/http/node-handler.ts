@@ -67,7 +67,8 @@ export async function handleEndpoint(
     if (endpoint === 'chat' && relay.heartbeatMs > 0 && (body as { stream?: unknown } | null)?.stream === true) {
       stopHeartbeat = startHeartbeat(res, relay.heartbeatMs);
     }
-    const result = await relay.handle({ endpoint, body, signal: controller.signal, requestId });
+    const chain = req.headers['x-switchyard-chain'];
+    const result = await relay.handle({ endpoint, body, signal: controller.signal, requestId, chain: typeof chain === 'string' ? chain : undefined });
     stopHeartbeat?.();
     const headers = metaHeaders(result.meta, debug);
     if (result.stream) await sendStream(res, headers, result.chunks);

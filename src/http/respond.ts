@@ -17,6 +17,9 @@ export function metaHeaders(meta: Partial<RelayMeta> & { requestId: string; atte
   };
   if (meta.provider !== undefined) headers['x-switchyard-provider'] = meta.provider;
   if (meta.upstreamModel !== undefined) headers['x-switchyard-model'] = meta.upstreamModel;
+  if (meta.chain !== undefined) headers['x-switchyard-chain'] = meta.chain;
+  if (meta.strategy !== undefined) headers['x-switchyard-strategy'] = meta.strategy;
+  if (meta.fallbacks !== undefined && meta.fallbacks.length > 0) headers['x-switchyard-fallbacks'] = meta.fallbacks.join(', ');
   if (debug) headers['x-switchyard-attempt-details'] = JSON.stringify(meta.attempts);
   return headers;
 }
