@@ -5,6 +5,8 @@ export default defineConfig({
   entry: {
     index: 'src/index.ts',
     express: 'adapters/express/index.ts',
+    koa: 'adapters/koa/index.ts',
+    nest: 'adapters/nest/index.ts',
     testing: 'src/testing/index.ts',
   },
   format: ['esm', 'cjs'],
@@ -15,5 +17,5 @@ export default defineConfig({
   sourcemap: true,
   splitting: true,
   // Adapters import the core by its package name, so every entry shares one copy of it.
-  external: ['switchyard'],
+  external: ['switchyard', /^@nestjs\//, 'rxjs', 'reflect-metadata', 'koa', 'express'],
 });

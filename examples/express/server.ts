@@ -1,55 +1,24 @@
 /**
  * The Express example behind `npm start`.
  *
- * With no provider keys in the environment it starts two in-process mock upstreams, a
- * flaky primary and a healthy backup, so failover is visible offline. With
- * OPENAI_API_KEY and/or DEEPSEEK_API_KEY set it relays to the real providers instead.
- * Set SWITCHYARD_CLIENT_KEY to require that key from clients (the host's own auth).
+ * Offline it relays to in-process mocks (a flaky primary, a healthy backup); with
+ * OPENAI_API_KEY and/or DEEPSEEK_API_KEY set, to the real providers (see
+ * ../shared/providers.ts). Set SWITCHYARD_CLIENT_KEY to require that key from clients
+ * (the host's own auth).
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Server } from 'node:http';
 import { pathToFileURL } from 'node:url';
-import { createRelay, type RelayConfig } from 'switchyard';
+import { createRelay } from 'switchyard';
 import { expressRelay } from 'switchyard/express';
-import { createMockUpstream, type MockUpstream } from 'switchyard/testing';
+import type { MockUpstream } from 'switchyard/testing';
+import { providersFromEnv, startupBanner } from '../shared/providers.js';
 
 export interface ExampleApp {
   app: express.Express;
   relay: ReturnType<typeof createRelay>;
   mocks: MockUpstream[];
   close(): Promise<void>;
-}
-
-/** Real providers when keys are set, else a flaky and a healthy mock upstream. */
-async function providersFromEnv(env: NodeJS.ProcessEnv): Promise<{ config: RelayConfig; mocks: MockUpstream[] }> {
-  if (env.OPENAI_API_KEY || env.DEEPSEEK_API_KEY) {
-    const config: RelayConfig = { providers: {}, models: { 'gpt-4.1': { targets: [] } } };
-    if (env.OPENAI_API_KEY) {
-      config.providers.openai = { type: 'openai', baseURL: 'https://api.openai.com/v1', apiKeyEnv: 'OPENAI_API_KEY' };
-      config.models['gpt-4.1']!.targets.push({ provider: 'openai', model: 'gpt-4.1' });
-    }
-    if (env.DEEPSEEK_API_KEY) {
-      config.providers.deepseek = { type: 'openai', baseURL: 'https://api.deepseek.com/v1', apiKeyEnv: 'DEEPSEEK_API_KEY' };
-      config.models['gpt-4.1']!.targets.push({ provider: 'deepseek', model: 'deepseek-chat' });
-    }
-    return { config, mocks: [] };
-  }
-  const primary = await createMockUpstream({ name: 'primary' });
-  const backup = await createMockUpstream({ name: 'backup', chunkDelayMs: 15 });
-  // Flaky: of every four requests, three fail (a 503, a connection reset, a 503).
-  const faults = [{ status: 503 }, { reset: true }, { status: 503 }, null];
-  primary.onRequest((req) => faults[(req.id - 1) % faults.length]);
-  const config: RelayConfig = {
-    providers: {
-      primary: { type: 'openai', baseURL: primary.url, apiKey: 'sk-example-primary' },
-      backup: { type: 'openai', baseURL: backup.url, apiKey: 'sk-example-backup' },
-    },
-    models: {
-      'gpt-4.1': { targets: [{ provider: 'primary', model: 'gpt-4.1' }, { provider: 'backup', model: 'deepseek-v3.2' }] },
-    },
-    retry: { attempts: 2, baseDelayMs: 50 },
-  };
-  return { config, mocks: [primary, backup] };
 }
 
 /** Builds the host app: its own logging and auth first, then the relay route. */
@@ -90,10 +59,7 @@ async function main(): Promise<void> {
   const port = Number(process.env.PORT ?? 8787);
   const example = await createExampleApp();
   const server: Server = example.app.listen(port, '127.0.0.1', () => {
-    const base = `http://127.0.0.1:${port}/v1`;
-    console.log(`switchyard example listening on ${base}`);
-    console.log(example.mocks.length ? 'offline mode: a flaky mock primary and a healthy mock backup' : 'relaying to real providers');
-    console.log(`try:\n  curl -s ${base}/chat/completions -H 'content-type: application/json' \\\n    -d '{"model":"gpt-4.1","messages":[{"role":"user","content":"Hello"}]}' -D - `);
+    console.log(startupBanner('Express', `http://127.0.0.1:${port}/v1`, example.mocks.length > 0, process.env.SWITCHYARD_CLIENT_KEY));
   });
   const stop = () => {
     server.close();

@@ -1,0 +1,43 @@
+/**
+ * @module
+ * The dynamic-module plumbing, made by Nest's own `ConfigurableModuleBuilder`:
+ * `forRoot(options)` and `forRootAsync({ imports, inject, useFactory })`, each with the
+ * extras `path` (where the controller is mounted) and `isGlobal`.
+ */
+import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { relayController } from './controller.js';
+import { SwitchyardOptions } from './tokens.js';
+
+/** Options of `forRoot`/`forRootAsync` that are about the module, not the relay. */
+export interface SwitchyardModuleExtras {
+  /**
+   * Controller path of the routes: `POST {path}/chat/completions`, `POST {path}/embeddings`,
+   * `GET {path}/models`.
+   * A global prefix (`app.setGlobalPrefix`) comes in front of it, as for any controller.
+   * @default 'v1'
+   */
+  path: string;
+  /**
+   * Registers the module globally, so `SwitchyardService` and `Relay` can be injected in
+   * every module of the host without importing this one.
+   * @default false
+   */
+  isGlobal: boolean;
+}
+
+export const { ConfigurableModuleClass, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } = new ConfigurableModuleBuilder<SwitchyardOptions>({
+  optionsInjectionToken: SwitchyardOptions,
+  moduleName: 'Switchyard',
+})
+  .setClassMethodName('forRoot')
+  .setExtras<SwitchyardModuleExtras>({ path: 'v1', isGlobal: false }, (definition, extras) => ({
+    ...definition,
+    global: extras.isGlobal,
+    controllers: [...(definition.controllers ?? []), relayController(extras.path)],
+  }))
+  .build();
+
+/** What `SwitchyardModule.forRoot()` takes: the relay configuration plus `path` and `isGlobal`. */
+export type SwitchyardModuleOptions = typeof OPTIONS_TYPE;
+/** What `SwitchyardModule.forRootAsync()` takes: `imports`, `inject`, `useFactory` (or `useClass`/`useExisting`) plus `path` and `isGlobal`. */
+export type SwitchyardModuleAsyncOptions = typeof ASYNC_OPTIONS_TYPE;
