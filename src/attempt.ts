@@ -10,7 +10,7 @@ import type { ResolvedTarget } from './config.js';
 import { InvalidRequestError, type FailureKind } from './errors.js';
 import { classifyError, classifyStatus } from './policy/classify.js';
 import { parseRetryAfter } from './policy/retry.js';
-import { BadResponse, type ChatBody, type EmbeddingsBody, type Endpoint, type ProviderAdapter, type UpstreamError, type UpstreamRequest } from './providers/provider.js';
+import { BadResponse, type ChatBody, type EmbeddingsBody, type Endpoint, type ProviderAdapter, type UpstreamError, type Usage, type UpstreamRequest } from './providers/provider.js';
 import { readUntilContent, type CommittedStream } from './stream/commit.js';
 import { linkedController } from './policy/timeout.js';
 
@@ -27,7 +27,7 @@ export interface AttemptFailure {
 }
 
 export type AttemptResult =
-  | { ok: true; stream: false; body: Buffer }
+  | { ok: true; stream: false; body: Buffer; usage?: Usage }
   | { ok: true; stream: true; committed: CommittedStream }
   | AttemptFailure;
 
@@ -195,10 +195,10 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
     }
     const raw = await readCapped(body, input.maxResponseBytes);
     if (!raw) return { ok: false, kind: 'bad_response', status, detail: 'response body too large' };
-    const completion = input.endpoint === 'chat' ? adapter.completion(raw) : adapter.embeddings!(raw);
+    const answer = input.endpoint === 'chat' ? adapter.completion(raw) : adapter.embeddings!(raw);
     // A JSON completion where a stream was asked for: the upstream ignored `stream`.
     if (input.stream) return { ok: false, kind: 'bad_response', status, detail: 'upstream did not stream' };
-    return { ok: true, stream: false, body: completion };
+    return { ok: true, stream: false, body: answer.body, usage: answer.usage };
   } catch (err) {
     if (err instanceof BadResponse && !signal.aborted) return { ...inbandFailure(err, status, provider.secret) };
     return { ...failed(err), status };

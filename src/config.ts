@@ -4,9 +4,12 @@
  * with every default filled in. Errors name the path of the bad field.
  */
 import { InvalidConfigError } from './errors.js';
-import { DEFAULTS, type FailoverRules, type Price, type ProviderConfig, type RelayConfig, type Strategy, type TimeoutOptions } from './options.js';
+import { DEFAULTS, type Budget, type FailoverRules, type Price, type ProviderConfig, type RateLimit, type RelayConfig, type Strategy, type TimeoutOptions } from './options.js';
 import { boolean, breakerOptions, expectObject, number, onlyKeys, retryOptions, rules, section } from './config/checks.js';
 import { resolveModels } from './config/models.js';
+import { resolveCache, resolveGovernance } from './config/governance.js';
+import type { IncomingMessage } from 'node:http';
+import type { Store } from './store/store.js';
 import { resolveProvider, type ProviderExtras } from './config/providers.js';
 
 export interface ResolvedRetry {
@@ -57,6 +60,8 @@ export interface ResolvedTarget {
   maxLatencyMs?: number;
   contextWindow?: number;
   price?: Price;
+  rateLimit?: RateLimit;
+  budget?: Budget;
 }
 
 /** A public model or a chain: what a request's `model` resolves to. */
@@ -67,6 +72,28 @@ export interface ResolvedModel {
   strategy: Strategy;
   hedge?: { afterMs: number | 'p95' };
   waitForRecoveryMs: number;
+  budget?: Budget;
+}
+
+/** Callers, limits, budgets and the store, resolved. */
+export interface ResolvedGovernance {
+  callerKey?: (req: IncomingMessage) => string | undefined;
+  callerLimit?: RateLimit;
+  callerBudget?: Budget;
+  store: Store;
+  /** Whether the relay created the store (and so closes it). */
+  ownStore: boolean;
+  onStoreError: { limits: 'allow' | 'deny'; budgets: 'allow' | 'deny' };
+  /** Whether any limit or budget is configured anywhere: when not, none of this runs. */
+  active: boolean;
+}
+
+export interface ResolvedCache {
+  anyTemperature: boolean;
+  maxEntries: number;
+  maxBytes: number;
+  ttlMs: number;
+  staleIfError: boolean;
 }
 
 export interface ResolvedConfig {
@@ -75,6 +102,8 @@ export interface ResolvedConfig {
   models: Map<string, ResolvedModel>;
   requestFallbacks: boolean;
   exploration: number;
+  governance: ResolvedGovernance;
+  cache?: ResolvedCache;
   totalMs: number;
   maxBodyBytes: number;
   maxResponseBytes: number;
@@ -90,7 +119,10 @@ export interface ResolvedConfig {
  */
 export function resolveConfig(config: RelayConfig, env: NodeJS.ProcessEnv = process.env): ResolvedConfig {
   const root = expectObject(config, 'config');
-  onlyKeys(root, 'config', ['providers', 'models', 'chains', 'routing', 'retry', 'timeouts', 'breaker', 'rules', 'limits', 'stream', 'now', 'random']);
+  onlyKeys(root, 'config', [
+    'providers', 'models', 'chains', 'routing', 'callers', 'store', 'onStoreError', 'cache',
+    'retry', 'timeouts', 'breaker', 'rules', 'limits', 'stream', 'now', 'random',
+  ]);
 
   const timeoutsIn = root.timeouts === undefined ? {} : expectObject(root.timeouts, 'timeouts');
   onlyKeys(timeoutsIn, 'timeouts', ['connectMs', 'firstByteMs', 'idleMs', 'firstTokenMs', 'totalMs']);
@@ -131,6 +163,10 @@ export function resolveConfig(config: RelayConfig, env: NodeJS.ProcessEnv = proc
   const streamIn = root.stream === undefined ? {} : expectObject(root.stream, 'stream');
   onlyKeys(streamIn, 'stream', ['resume', 'heartbeatMs']);
 
+  const now = (root.now as (() => number) | undefined) ?? Date.now;
+  const governance = resolveGovernance(root, models, now);
+  const cache = resolveCache(root.cache);
+
   if (root.now !== undefined && typeof root.now !== 'function') throw new InvalidConfigError('now', 'expected a function');
   if (root.random !== undefined && typeof root.random !== 'function') throw new InvalidConfigError('random', 'expected a function');
 
@@ -139,12 +175,14 @@ export function resolveConfig(config: RelayConfig, env: NodeJS.ProcessEnv = proc
     models,
     requestFallbacks: boolean(routingIn.requestFallbacks, 'routing.requestFallbacks', DEFAULTS.routing.requestFallbacks),
     exploration,
+    governance,
+    cache,
     totalMs: timeouts.totalMs,
     maxBodyBytes: number(limitsIn.maxBodyBytes, 'limits.maxBodyBytes', DEFAULTS.limits.maxBodyBytes, 1),
     maxResponseBytes: number(limitsIn.maxResponseBytes, 'limits.maxResponseBytes', DEFAULTS.limits.maxResponseBytes, 1),
     resume: boolean(streamIn.resume, 'stream.resume', DEFAULTS.stream.resume),
     heartbeatMs: number(streamIn.heartbeatMs, 'stream.heartbeatMs', DEFAULTS.stream.heartbeatMs, 0),
-    now: (root.now as () => number) ?? Date.now,
+    now,
     random: (root.random as () => number) ?? Math.random,
   };
 }

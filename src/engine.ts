@@ -53,6 +53,8 @@ export interface ChainRequest {
   deadlineAt: number;
   /** Filled in as attempts are made. */
   attempts: AttemptRecord[];
+  /** Target limits and budgets: the reason to skip a target, or undefined. */
+  gate?: (target: ResolvedTarget) => Promise<string | undefined>;
 }
 
 export type ChainSuccess = Extract<AttemptResult, { ok: true }> & { target: ResolvedTarget };
@@ -73,6 +75,8 @@ class ChainRun {
   private rateLimited = 0;
   private retryAfterMs: number | undefined;
   private cooldownMs = Infinity;
+  /** Targets skipped for their own rate limit or budget. */
+  private gated = 0;
   /** After a context-length error: targets with a window this small or smaller cannot help. */
   private windowFloor = 0;
 
@@ -146,6 +150,12 @@ class ChainRun {
       return undefined;
     }
     for (let n = 1; n <= target.retry.attempts; n++) {
+      const gated = req.gate && (await req.gate(target));
+      if (gated) {
+        req.attempts.push(record(target, 'skipped', 0, undefined, gated));
+        this.gated++;
+        return undefined;
+      }
       const admission = breaker.admit();
       if (admission === 'reject') {
         req.attempts.push(record(target, 'skipped', 0, undefined, 'breaker open'));
@@ -311,6 +321,10 @@ class ChainRun {
 
   private giveUp(): Error {
     const { model, attempts } = this.req;
+    if (this.tried === 0 && this.gated > 0 && !Number.isFinite(this.cooldownMs)) {
+      // Every target is over its own limit or budget: as good as rate limited.
+      return new RateLimitedError(model.name, attempts, DEFAULTS.retryAfterSeconds);
+    }
     if (this.tried === 0) {
       const seconds = Number.isFinite(this.cooldownMs) ? Math.max(1, Math.ceil(this.cooldownMs / 1000)) : DEFAULTS.retryAfterSeconds;
       return new NoTargetAvailableError(model.name, attempts, seconds);

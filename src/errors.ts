@@ -14,6 +14,9 @@ export type SwitchyardErrorCode =
   | 'ERR_SWITCHYARD_NOT_FOUND'
   | 'ERR_SWITCHYARD_ALL_TARGETS_FAILED'
   | 'ERR_SWITCHYARD_RATE_LIMITED'
+  | 'ERR_SWITCHYARD_CALLER_RATE_LIMITED'
+  | 'ERR_SWITCHYARD_BUDGET_EXCEEDED'
+  | 'ERR_SWITCHYARD_STORE_UNAVAILABLE'
   | 'ERR_SWITCHYARD_NO_TARGET_AVAILABLE'
   | 'ERR_SWITCHYARD_TIMEOUT'
   | 'ERR_SWITCHYARD_UPSTREAM_REJECTED'
@@ -78,6 +81,8 @@ export class SwitchyardError extends Error {
   readonly attempts: AttemptRecord[];
   /** Seconds a client should wait before retrying, when known. */
   readonly retryAfter?: number;
+  /** Extra response headers (e.g. `x-ratelimit-*`). */
+  readonly headers?: Record<string, string>;
 
   constructor(
     readonly code: SwitchyardErrorCode,
@@ -89,6 +94,7 @@ export class SwitchyardError extends Error {
       param?: string | null;
       attempts?: AttemptRecord[];
       retryAfter?: number;
+      headers?: Record<string, string>;
       cause?: unknown;
     },
   ) {
@@ -100,6 +106,7 @@ export class SwitchyardError extends Error {
     this.param = init.param ?? null;
     this.attempts = init.attempts ?? [];
     if (init.retryAfter !== undefined) this.retryAfter = init.retryAfter;
+    if (init.headers !== undefined) this.headers = init.headers;
     Object.defineProperty(this, BRAND, { value: true });
   }
 }
@@ -192,6 +199,48 @@ export class RateLimitedError extends SwitchyardError {
       openaiCode: 'rate_limit_exceeded',
       attempts,
       retryAfter,
+    });
+  }
+}
+
+/** The caller is over its own rate limit (HTTP 429 with `Retry-After` and `x-ratelimit-*`). */
+export class CallerRateLimitedError extends SwitchyardError {
+  constructor(limit: 'requests' | 'tokens', perMinute: number, retryAfter: number, headers: Record<string, string>) {
+    super('ERR_SWITCHYARD_CALLER_RATE_LIMITED', `Rate limit reached: ${perMinute} ${limit} per minute for this caller; retry after ${retryAfter}s.`, {
+      status: 429,
+      type: 'rate_limit_error',
+      openaiCode: limit === 'requests' ? 'rate_limit_exceeded' : 'tokens_rate_limit_exceeded',
+      retryAfter,
+      headers,
+    });
+  }
+}
+
+/** A spending cap (caller or public model) is reached (HTTP 402). */
+export class BudgetExceededError extends SwitchyardError {
+  constructor(
+    /** Which budget: `caller "alice" (day)`, `model "gpt-4.1" (month)`. */
+    readonly budget: string,
+    capUsd: number,
+    spentUsd: number,
+  ) {
+    super('ERR_SWITCHYARD_BUDGET_EXCEEDED', `Budget exceeded: the ${budget} budget of $${capUsd} is spent ($${spentUsd.toFixed(4)} so far).`, {
+      status: 402,
+      type: 'insufficient_quota',
+      openaiCode: 'budget_exceeded',
+    });
+  }
+}
+
+/** The store could not be reached and the configuration says to refuse (HTTP 503). */
+export class StoreUnavailableError extends SwitchyardError {
+  constructor(cause: unknown) {
+    super('ERR_SWITCHYARD_STORE_UNAVAILABLE', 'The relay cannot check limits or budgets right now; retry shortly.', {
+      status: 503,
+      type: 'server_error',
+      openaiCode: 'store_unavailable',
+      retryAfter: 1,
+      cause,
     });
   }
 }
@@ -300,7 +349,7 @@ export function toErrorResponse(err: unknown): { status: number; headers: Record
       body: { error: { message: 'Internal relay error.', type: 'server_error', code: 'internal_error', param: null } },
     };
   }
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...err.headers };
   if (err.retryAfter !== undefined) headers['retry-after'] = String(err.retryAfter);
   const body: ErrorEnvelope = { error: { message: err.message, type: err.type, code: err.openaiCode, param: err.param } };
   if (err.attempts.length > 0 && err.status >= 500) body.error.attempts = err.attempts;

@@ -39,7 +39,32 @@ export interface RelayEventMap {
   /** A target's breaker closed after a successful probe. */
   breakerClose: { provider: string; model: string };
   /** A request was answered (for streams: the stream ended properly). */
-  complete: RequestEventBase & { provider: string; upstreamModel: string; stream: boolean; attempts: number; latencyMs: number };
+  complete: RequestEventBase & {
+    provider: string;
+    upstreamModel: string;
+    stream: boolean;
+    attempts: number;
+    latencyMs: number;
+    /** Token counts the upstream reported (an estimate, marked `estimated`, when it reported none). */
+    usage?: { prompt_tokens: number; completion_tokens: number; estimated?: boolean };
+    /** Cost in US$ by the target's price, when it has one. */
+    costUsd?: number;
+    /** Answered from the response cache. */
+    cached?: boolean;
+  };
+  /** A caller or target was over its rate limit. */
+  rateLimited: RequestEventBase & {
+    scope: 'caller' | 'target';
+    /** The caller key, or `provider/model` of the target. */
+    subject: string;
+    limit: 'requests' | 'tokens';
+    perMinute: number;
+    retryAfterMs: number;
+  };
+  /** A caller, public model or target budget could not take this request. */
+  budgetExceeded: RequestEventBase & { scope: 'caller' | 'model' | 'target'; subject: string; period: 'day' | 'month'; capUsd: number; spentUsd: number };
+  /** The store failed; `allowed` says whether the request went on unchecked. */
+  storeError: { operation: string; message: string; allowed: boolean };
   /** A request ended in an error the client sees (stream interruptions included). */
   error: RequestEventBase & { code: SwitchyardErrorCode; status: number; attempts: AttemptRecord[]; latencyMs: number };
 }

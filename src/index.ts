@@ -45,3 +45,8 @@ export type { NodeHandler, NodeHandlerOptions } from './http/node-handler.js';
 export { handleChatCompletion, handleEmbeddings, handleEndpoint, handleModels } from './http/node-handler.js';
 export type { Endpoint } from './providers/provider.js';
 export type { RelayStream, StreamOutcome } from './stream/relay-stream.js';
+export { MemoryStore } from './store/memory.js';
+export type { Store, BucketState, BudgetState, Awaitable } from './store/store.js';
+export { DEFAULT_PRICES, priceOf, costOf } from './pricing.js';
+export type { RateLimit, Budget, CallerOptions, CacheOptions, Strategy, RoutingOptions, ChainConfig, ChainStep, Price, HealthCheckOptions, StreamOptions } from './options.js';
+export { CallerRateLimitedError, BudgetExceededError, StoreUnavailableError } from './errors.js';

@@ -3,7 +3,9 @@
  * Public configuration types and their defaults. Every default lives in {@link DEFAULTS};
  * `resolveConfig()` in `config.ts` validates a {@link RelayConfig} once and fills them in.
  */
+import type { IncomingMessage } from 'node:http';
 import type { FailureKind } from './errors.js';
+import type { Store } from './store/store.js';
 
 /** What to do after a failed attempt. */
 export type FailoverAction =
@@ -214,6 +216,65 @@ export interface TargetConfig {
   contextWindow?: number;
   /** Price in US dollars per million tokens; defaults come from the built-in table (see `pricing.ts`). */
   price?: Price;
+  /** Limits below the provider's own: a target over them is skipped like an open breaker. */
+  rateLimit?: RateLimit;
+  /** Spending cap of this target: over it, the target is skipped. */
+  budget?: Budget;
+}
+
+/**
+ * Requests and tokens per minute, as token buckets refilled evenly over a minute. Tokens
+ * are estimated before the call (prompt) and corrected with the real usage after it.
+ */
+export interface RateLimit {
+  requestsPerMinute?: number;
+  tokensPerMinute?: number;
+}
+
+/**
+ * A spending cap in US$ over a calendar period (UTC). The estimated cost is reserved
+ * before a call and settled with the real usage after it, so concurrent requests cannot
+ * overshoot the cap by more than their estimates' error.
+ */
+export interface Budget {
+  usd: number;
+  period: 'day' | 'month';
+}
+
+/** Who is calling, and what each caller may do. */
+export interface CallerOptions {
+  /**
+   * The caller's identity, from the host's own auth (a user id, an API key's id, a
+   * tenant). Requests without one are not limited per caller. Use an id, not a secret:
+   * it appears in `rateLimited` and `budgetExceeded` events.
+   */
+  key: (req: IncomingMessage) => string | undefined;
+  /** Per-caller limits: over them the client gets 429 with `Retry-After` and `x-ratelimit-*` headers. */
+  rateLimit?: RateLimit;
+  /** Per-caller spending cap: over it the client gets 402 naming the budget. */
+  budget?: Budget;
+}
+
+/** The exact-match response cache for non-streaming requests. */
+export interface CacheOptions {
+  /**
+   * Cache requests whatever their `temperature`. By default only deterministic ones
+   * (`temperature: 0`) are cached.
+   * @default false
+   */
+  anyTemperature?: boolean;
+  /** @default 1000 */
+  maxEntries?: number;
+  /** @default 67108864 (64 MiB) */
+  maxBytes?: number;
+  /** @default 600000 (10 min) */
+  ttlMs?: number;
+  /**
+   * When every target failed, answer from the cache (marked `x-switchyard-cache: stale`)
+   * if the same request was answered before, however old the entry.
+   * @default false
+   */
+  staleIfError?: boolean;
 }
 
 /** US dollars per million tokens. */
@@ -256,6 +317,8 @@ export interface RoutingOptions {
 /** A public model name and its ordered targets: the first is primary, the rest fallbacks. */
 export interface ModelConfig extends RoutingOptions {
   targets: TargetConfig[];
+  /** Spending cap of this public model, over all its targets: over it, requests get 402. */
+  budget?: Budget;
 }
 
 /** One step of a chain: a public model's name (all its targets) or a single target. */
@@ -319,6 +382,21 @@ export interface RelayConfig {
      */
     exploration?: number;
   };
+  /** Per-caller identity, limits and budget. */
+  callers?: CallerOptions;
+  /**
+   * Where rate-limit buckets and budget spend live.
+   * @default new MemoryStore()
+   */
+  store?: Store;
+  /**
+   * What to do when the store fails (a shared store unreachable): `allow` serves the
+   * request unchecked, `deny` refuses it with 503.
+   * @default { limits: 'allow', budgets: 'allow' }
+   */
+  onStoreError?: { limits?: 'allow' | 'deny'; budgets?: 'allow' | 'deny' };
+  /** The response cache; off unless set (`true` for the defaults). */
+  cache?: boolean | CacheOptions;
   retry?: RetryOptions;
   timeouts?: TimeoutOptions;
   breaker?: BreakerOptions;
@@ -373,6 +451,13 @@ export const DEFAULTS = {
     /** Weight of the newest sample in the latency EWMA. */
     ewmaAlpha: 0.3,
   },
+  cache: {
+    maxEntries: 1000,
+    maxBytes: 64 * 1024 * 1024, // 64 MiB
+    ttlMs: 600_000, // 10 min
+  },
+  /** Output tokens assumed for a cost estimate when a request sets no `max_tokens`. */
+  typicalOutputTokens: 500,
   healthCheck: {
     path: '/models',
     timeoutMs: 5_000, // 5 s

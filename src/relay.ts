@@ -4,49 +4,23 @@
  * the entry points every adapter shares (`handle`, `nodeHandler`) plus the programmatic
  * ones (`chat`, `stream`).
  */
+import type { IncomingMessage } from 'node:http';
 import { Pool } from 'undici';
-import { resolveConfig, type ResolvedConfig, type ResolvedModel, type ResolvedTarget } from './config.js';
-import { runChain, type EngineRuntime } from './engine.js';
-import {
-  ClientClosedError,
-  DeadlineExceededError,
-  InvalidRequestError,
-  ModelNotFoundError,
-  RelayClosedError,
-  isSwitchyardError,
-  type AttemptRecord,
-} from './errors.js';
+import { resolveConfig, type ResolvedConfig, type ResolvedTarget } from './config.js';
+import type { EngineRuntime } from './engine.js';
+import { RelayClosedError, type AttemptRecord } from './errors.js';
 import { RelayEvents, type RelayEventName, type RelayListener } from './events.js';
+import { ResponseCache } from './governance/cache.js';
+import { Guard } from './governance/guard.js';
 import { createNodeHandler, type NodeHandler, type NodeHandlerOptions } from './http/node-handler.js';
 import type { RelayConfig, Strategy } from './options.js';
-import { startHealthChecks } from './routing/health.js';
-import { selectModel } from './routing/select.js';
-import { TargetStats } from './routing/stats.js';
 import { CircuitBreaker, type BreakerSnapshot } from './policy/breaker.js';
-import { abortAfter, linkedController } from './policy/timeout.js';
 import { adapterFor } from './providers/index.js';
-import type { ChatBody, EmbeddingsBody, Endpoint } from './providers/provider.js';
-import { validateChatBody, validateEmbeddingsBody } from './request.js';
-import { RelayStream, type StreamSegment } from './stream/relay-stream.js';
-
-function withoutModels<T extends Record<string, unknown>>(body: T): T {
-  const { models: _, ...rest } = body;
-  return rest as T;
-}
-
-/** `provider/model` of each target that was skipped or failed, in order, the server excluded. */
-function fallbacksBefore(attempts: AttemptRecord[], served: ResolvedTarget): string[] {
-  const out = new Set<string>();
-  for (const a of attempts) {
-    const id = `${a.provider}/${a.model}`;
-    if (a.outcome !== 'ok' && a.outcome !== 'cancelled' && id !== served.id) out.add(id);
-  }
-  return [...out];
-}
-
-/** What a continuation request asks of the next target after a stream broke (stream resume). */
-const RESUME_PROMPT =
-  'Your previous answer was cut off. Continue it exactly where it stopped, without repeating anything and without any preamble.';
+import type { Endpoint } from './providers/provider.js';
+import { startHealthChecks } from './routing/health.js';
+import { TargetStats } from './routing/stats.js';
+import { runRequest, type RequestHost } from './run.js';
+import type { RelayStream } from './stream/relay-stream.js';
 
 /** One request handed to the relay by an adapter or by host code. */
 export interface RelayRequest {
@@ -63,6 +37,8 @@ export interface RelayRequest {
   requestId?: string;
   /** A chain chosen by the client (the `x-switchyard-chain` header); wins over `model`. */
   chain?: string;
+  /** The caller's key for per-caller limits and budgets (see `callers.key`). */
+  caller?: string;
 }
 
 /** Who served a request and how. */
@@ -82,6 +58,12 @@ export interface RelayMeta {
   strategy: Strategy;
   /** Targets (`provider/model`) skipped or failed before the one that served. */
   fallbacks: string[];
+  /** Cost in US$ (non-streaming answers; a stream reports it in its last chunk). */
+  costUsd?: number;
+  /** Response cache outcome, when the cache is on and the request cacheable. */
+  cache?: 'hit' | 'miss' | 'stale';
+  /** Extra headers for the client (the caller's `x-ratelimit-*`). */
+  headers?: Record<string, string>;
 }
 
 /** A successful relay answer: a complete JSON body or a committed stream. */
@@ -101,6 +83,8 @@ export type EmbeddingList = Record<string, unknown> & { object: string; data: { 
 export interface CallOptions {
   signal?: AbortSignal;
   requestId?: string;
+  /** The caller's key, for per-caller limits and budgets. */
+  caller?: string;
 }
 
 /** Target state, as `targets()` reports it. */
@@ -134,6 +118,8 @@ export class Relay {
   private readonly stopHealthChecks: () => void;
   private readonly modelList: Buffer;
   private closed = false;
+  /** What each request borrows from the relay. */
+  private readonly host: RequestHost;
 
   constructor(config: RelayConfig) {
     this.config = resolveConfig(config);
@@ -145,8 +131,27 @@ export class Relay {
       breaker: (target) => this.breaker(target),
       stats: this.stats,
     };
+    const { governance, cache, now } = this.config;
+    const relay = this;
+    this.host = {
+      config: this.config,
+      events: this.events,
+      runtime: this.runtime,
+      guard: governance.active ? new Guard(governance, this.events, now) : undefined,
+      cache: cache ? new ResponseCache(cache, now) : undefined,
+      inflight: this.inflight,
+      get closed() {
+        return relay.closed;
+      },
+    };
     this.stopHealthChecks = startHealthChecks(this.allTargets(), this.runtime);
     this.modelList = Buffer.from(JSON.stringify(this.models()));
+  }
+
+  /** The caller key of an HTTP request, by the configured `callers.key`. */
+  callerOf(req: IncomingMessage): string | undefined {
+    const key = this.config.governance.callerKey?.(req);
+    return typeof key === 'string' && key.length > 0 ? key : undefined;
   }
 
   /**
@@ -210,104 +215,7 @@ export class Relay {
    * `SwitchyardError` otherwise. The shared path under every adapter.
    */
   async handle(request: RelayRequest): Promise<RelayResult> {
-    if (this.closed) throw new RelayClosedError();
-    const endpoint = request.endpoint ?? 'chat';
-    const body: ChatBody | EmbeddingsBody = endpoint === 'chat' ? validateChatBody(request.body) : validateEmbeddingsBody(request.body);
-    const model = selectModel(this.config, body, request.chain);
-    if (endpoint === 'embeddings' && !model.targets.some((t) => adapterFor(t.provider.type).embeddingsRequest)) {
-      throw new InvalidRequestError(`The model \`${model.name}\` does not support embeddings.`, 'model');
-    }
-    const requestId = request.requestId ?? crypto.randomUUID();
-    const stream = endpoint === 'chat' && body.stream === true;
-    const { now, totalMs } = this.config;
-    const started = now();
-
-    const controller = new AbortController();
-    const parent = request.signal;
-    const onAbort = () => controller.abort(new ClientClosedError());
-    if (parent?.aborted) throw new ClientClosedError();
-    parent?.addEventListener('abort', onAbort, { once: true });
-    const clearDeadline = abortAfter(controller, totalMs, () => new DeadlineExceededError(totalMs));
-    this.inflight.add(controller);
-    const release = () => {
-      clearDeadline();
-      parent?.removeEventListener('abort', onAbort);
-      this.inflight.delete(controller);
-    };
-
-    const attempts: AttemptRecord[] = [];
-    // A per-request fallback list is for the relay, not for the upstream.
-    const upstreamBody = 'models' in body ? withoutModels(body) : body;
-    let success;
-    try {
-      success = await runChain(this.runtime, {
-        requestId,
-        model,
-        endpoint,
-        body: upstreamBody,
-        stream,
-        signal: controller.signal,
-        deadlineAt: started + totalMs,
-        attempts,
-      });
-    } catch (err) {
-      release();
-      if (isSwitchyardError(err) && this.events.has('error')) {
-        this.events.emit('error', { requestId, model: model.name, code: err.code, status: err.status, attempts, latencyMs: now() - started });
-      }
-      throw err;
-    }
-    const { target } = success;
-    const meta: RelayMeta = {
-      requestId,
-      model: body.model,
-      provider: target.provider.name,
-      upstreamModel: target.model,
-      attempts,
-      chain: model.name,
-      strategy: model.strategy,
-      fallbacks: fallbacksBefore(attempts, target),
-    };
-    const tried = attempts.filter((a) => a.outcome !== 'skipped').length;
-
-    if (!success.stream) {
-      release();
-      if (this.events.has('complete')) {
-        this.events.emit('complete', {
-          requestId, model: model.name, provider: meta.provider, upstreamModel: meta.upstreamModel,
-          stream: false, attempts: tried, latencyMs: now() - started,
-        });
-      }
-      return { stream: false, meta, body: success.body };
-    }
-
-    // A stream that has started is bounded by the idle timeout, not the overall deadline.
-    clearDeadline();
-    const chat = body as ChatBody;
-    const chunks = new RelayStream(
-      { committed: success.committed, target },
-      {
-        signal: controller.signal,
-        attempts,
-        keepUsage: (chat.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true,
-        onBreak: (broken) => this.breaker(broken).failure(),
-        resume: this.config.resume
-          ? (delivered, failed) => this.resume({ requestId, model, body: chat, signal: controller.signal, attempts }, delivered, failed)
-          : undefined,
-        onEnd: (outcome, error) => {
-          release();
-          if (outcome === 'interrupted' && error && this.events.has('error')) {
-            this.events.emit('error', { requestId, model: model.name, code: error.code, status: error.status, attempts, latencyMs: now() - started });
-          } else if (outcome === 'complete' && this.events.has('complete')) {
-            this.events.emit('complete', {
-              requestId, model: model.name, provider: meta.provider, upstreamModel: meta.upstreamModel,
-              stream: true, attempts: attempts.filter((a) => a.outcome !== 'skipped').length, latencyMs: now() - started,
-            });
-          }
-        },
-      },
-    );
-    return { stream: true, meta, chunks };
+    return runRequest(this.host, request);
   }
 
   /**
@@ -319,7 +227,7 @@ export class Relay {
    * ```
    */
   async chat(body: Record<string, unknown>, options: CallOptions = {}): Promise<ChatCompletion> {
-    const result = await this.handle({ body: { ...body, stream: false }, signal: options.signal, requestId: options.requestId });
+    const result = await this.handle({ body: { ...body, stream: false }, signal: options.signal, requestId: options.requestId, caller: options.caller });
     if (result.stream) throw new Error('unreachable: a non-streaming request produced a stream');
     return JSON.parse(result.body.toString('utf8')) as ChatCompletion;
   }
@@ -333,7 +241,7 @@ export class Relay {
    * ```
    */
   async embeddings(body: Record<string, unknown>, options: CallOptions = {}): Promise<EmbeddingList> {
-    const result = await this.handle({ endpoint: 'embeddings', body, signal: options.signal, requestId: options.requestId });
+    const result = await this.handle({ endpoint: 'embeddings', body, signal: options.signal, requestId: options.requestId, caller: options.caller });
     if (result.stream) throw new Error('unreachable: an embeddings request produced a stream');
     return JSON.parse(result.body.toString('utf8')) as EmbeddingList;
   }
@@ -349,7 +257,7 @@ export class Relay {
    * ```
    */
   async stream(body: Record<string, unknown>, options: CallOptions = {}): Promise<AsyncIterableIterator<ChatCompletionChunk>> {
-    const result = await this.handle({ body: { ...body, stream: true }, signal: options.signal, requestId: options.requestId });
+    const result = await this.handle({ body: { ...body, stream: true }, signal: options.signal, requestId: options.requestId, caller: options.caller });
     if (!result.stream) throw new Error('unreachable: a streaming request produced a JSON body');
     const chunks = result.chunks;
     const parsed: AsyncIterableIterator<ChatCompletionChunk> = {
@@ -383,51 +291,6 @@ export class Relay {
     return createNodeHandler(this, options);
   }
 
-  /**
-   * Stream resume: runs the rest of the chain (without the target that broke) on a
-   * request that carries the text already delivered, asking the model to go on from
-   * there. Bounded by its own `totalMs` deadline; the client's disconnect still aborts it.
-   */
-  private async resume(
-    req: { requestId: string; model: ResolvedModel; body: ChatBody; signal: AbortSignal; attempts: AttemptRecord[] },
-    delivered: string,
-    failed: ResolvedTarget,
-  ): Promise<StreamSegment> {
-    const targets = req.model.targets.filter((t) => t !== failed);
-    if (targets.length === 0) throw new Error('no other target to resume on');
-    const body: ChatBody = {
-      ...req.body,
-      messages: [...req.body.messages, { role: 'assistant', content: delivered }, { role: 'user', content: RESUME_PROMPT }],
-    };
-    const own = linkedController(req.signal);
-    const { totalMs, now } = this.config;
-    const clearDeadline = abortAfter(own.controller, totalMs, () => new DeadlineExceededError(totalMs));
-    try {
-      const success = await runChain(this.runtime, {
-        requestId: req.requestId,
-        model: { ...req.model, targets, hedge: undefined },
-        endpoint: 'chat',
-        body,
-        stream: true,
-        signal: own.signal,
-        deadlineAt: now() + totalMs,
-        attempts: req.attempts,
-      });
-      if (!success.stream) throw new Error('unreachable: a resumed stream produced a JSON body');
-      const dispose = success.committed.dispose;
-      success.committed.dispose = () => {
-        dispose?.();
-        own.dispose();
-      };
-      return { committed: success.committed, target: success.target };
-    } catch (err) {
-      own.dispose();
-      throw err;
-    } finally {
-      clearDeadline();
-    }
-  }
-
   /** Number of requests in flight (streams included). */
   get inFlight(): number {
     return this.inflight.size;
@@ -452,6 +315,7 @@ export class Relay {
     this.pools.clear();
     await Promise.all(pools.map((p) => p.destroy().catch(() => {})));
     this.events.clear();
+    if (this.config.governance.ownStore) await this.config.governance.store.close?.();
   }
 
   private pool(target: ResolvedTarget): Pool {

@@ -4,7 +4,7 @@
  * naming the path of the bad field and what was expected.
  */
 import { InvalidConfigError, type FailureKind } from '../errors.js';
-import { DEFAULT_RULES, type BreakerOptions, type FailoverAction, type FailoverRules, type RetryOptions } from '../options.js';
+import { DEFAULT_RULES, type BreakerOptions, type Budget, type FailoverAction, type FailoverRules, type RateLimit, type RetryOptions } from '../options.js';
 import type { ResolvedBreakerOptions, ResolvedRetry } from '../config.js';
 
 const ACTIONS: readonly FailoverAction[] = ['retry', 'fallback', 'return'];
@@ -103,4 +103,24 @@ export function section(value: unknown, path: string, allowed: readonly string[]
   const o = expectObject(value, path);
   onlyKeys(o, path, allowed);
   return o;
+}
+
+/** A `{ requestsPerMinute?, tokensPerMinute? }` limit, or undefined. */
+export function rateLimit(value: unknown, path: string): RateLimit | undefined {
+  if (value === undefined) return undefined;
+  const o = section(value, path, ['requestsPerMinute', 'tokensPerMinute']);
+  const out: RateLimit = {};
+  if (o.requestsPerMinute !== undefined) out.requestsPerMinute = number(o.requestsPerMinute, `${path}.requestsPerMinute`, 0, 1);
+  if (o.tokensPerMinute !== undefined) out.tokensPerMinute = number(o.tokensPerMinute, `${path}.tokensPerMinute`, 0, 1);
+  return out;
+}
+
+/** A `{ usd, period }` budget, or undefined. */
+export function budget(value: unknown, path: string): Budget | undefined {
+  if (value === undefined) return undefined;
+  const o = section(value, path, ['usd', 'period']);
+  const usd = number(o.usd, `${path}.usd`, Number.NaN, 0, false);
+  if (Number.isNaN(usd)) throw new InvalidConfigError(`${path}.usd`, 'expected a number of US$ >= 0, got undefined');
+  if (o.period !== 'day' && o.period !== 'month') throw new InvalidConfigError(`${path}.period`, `expected "day" or "month", got ${describe(o.period)}`);
+  return { usd, period: o.period };
 }

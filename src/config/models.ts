@@ -7,10 +7,10 @@ import { InvalidConfigError } from '../errors.js';
 import { DEFAULTS, type FailoverRules, type Strategy } from '../options.js';
 import type { ResolvedModel, ResolvedTarget } from '../config.js';
 import type { ProviderExtras } from './providers.js';
-import { describe, expectObject, isObject, key, number, onlyKeys, retryOptions, rules, section, string } from './checks.js';
+import { budget, describe, expectObject, isObject, key, number, onlyKeys, rateLimit, retryOptions, rules, section, string } from './checks.js';
 
 const STRATEGIES: readonly Strategy[] = ['ordered', 'weighted', 'latency', 'cost', 'least-busy'];
-const TARGET_KEYS = ['provider', 'model', 'retry', 'rules', 'weight', 'maxLatencyMs', 'contextWindow', 'price'];
+const TARGET_KEYS = ['provider', 'model', 'retry', 'rules', 'weight', 'maxLatencyMs', 'contextWindow', 'price', 'rateLimit', 'budget'];
 const ROUTING_KEYS = ['strategy', 'hedge', 'waitForRecoveryMs'];
 
 function resolveTarget(value: unknown, path: string, providers: Map<string, ProviderExtras>, globalRules: FailoverRules): ResolvedTarget {
@@ -34,6 +34,10 @@ function resolveTarget(value: unknown, path: string, providers: Map<string, Prov
     rules: [rules(t.rules, `${path}.rules`), p.rules, globalRules],
     weight: number(t.weight, `${path}.weight`, 1, 0, false),
   };
+  const limit = rateLimit(t.rateLimit, `${path}.rateLimit`);
+  if (limit) target.rateLimit = limit;
+  const cap = budget(t.budget, `${path}.budget`);
+  if (cap) target.budget = cap;
   if (t.maxLatencyMs !== undefined) target.maxLatencyMs = number(t.maxLatencyMs, `${path}.maxLatencyMs`, 0, 1);
   if (t.contextWindow !== undefined) target.contextWindow = number(t.contextWindow, `${path}.contextWindow`, 0, 1);
   if (t.price !== undefined) {
@@ -82,12 +86,15 @@ export function resolveModels(
   for (const [name, value] of Object.entries(modelsIn)) {
     const path = `models${key(name)}`;
     const m = expectObject(value, path);
-    onlyKeys(m, path, ['targets', ...ROUTING_KEYS]);
+    onlyKeys(m, path, ['targets', 'budget', ...ROUTING_KEYS]);
     if (!Array.isArray(m.targets) || m.targets.length === 0) {
       throw new InvalidConfigError(`${path}.targets`, `expected a non-empty array of targets, got ${describe(m.targets)}`);
     }
     const targets = m.targets.map((t, i) => shared(resolveTarget(t, `${path}.targets[${i}]`, providers, globalRules)));
-    models.set(name, { name, kind: 'model', targets, ...routing(m, path) });
+    const model: ResolvedModel = { name, kind: 'model', targets, ...routing(m, path) };
+    const cap = budget(m.budget, `${path}.budget`);
+    if (cap) model.budget = cap;
+    models.set(name, model);
   }
   if (models.size === 0) throw new InvalidConfigError('models', 'expected at least one public model');
 

@@ -68,7 +68,14 @@ export async function handleEndpoint(
       stopHeartbeat = startHeartbeat(res, relay.heartbeatMs);
     }
     const chain = req.headers['x-switchyard-chain'];
-    const result = await relay.handle({ endpoint, body, signal: controller.signal, requestId, chain: typeof chain === 'string' ? chain : undefined });
+    const result = await relay.handle({
+      endpoint,
+      body,
+      signal: controller.signal,
+      requestId,
+      chain: typeof chain === 'string' ? chain : undefined,
+      caller: relay.callerOf(req),
+    });
     stopHeartbeat?.();
     const headers = metaHeaders(result.meta, debug);
     if (result.stream) await sendStream(res, headers, result.chunks);

@@ -20,6 +20,9 @@ export function metaHeaders(meta: Partial<RelayMeta> & { requestId: string; atte
   if (meta.chain !== undefined) headers['x-switchyard-chain'] = meta.chain;
   if (meta.strategy !== undefined) headers['x-switchyard-strategy'] = meta.strategy;
   if (meta.fallbacks !== undefined && meta.fallbacks.length > 0) headers['x-switchyard-fallbacks'] = meta.fallbacks.join(', ');
+  if (meta.costUsd !== undefined) headers['x-switchyard-cost-usd'] = meta.costUsd.toFixed(8).replace(/0+$/, '').replace(/\.$/, '');
+  if (meta.cache !== undefined) headers['x-switchyard-cache'] = meta.cache;
+  if (meta.headers) Object.assign(headers, meta.headers);
   if (debug) headers['x-switchyard-attempt-details'] = JSON.stringify(meta.attempts);
   return headers;
 }

@@ -4,7 +4,7 @@
  * message as a `chat.completion`. The stream translation (`anthropic-stream.ts`) uses
  * the same mappings, so a streamed and a non-streamed answer agree.
  */
-import { BadResponse, type UpstreamError } from './provider.js';
+import { BadResponse, type UpstreamError, type Answer } from './provider.js';
 
 type Json = Record<string, unknown>;
 
@@ -93,8 +93,8 @@ export function parseJson(text: string, what: string): Json {
   return parsed as Json;
 }
 
-/** A whole Anthropic message as OpenAI's `chat.completion` bytes. */
-export function toChatCompletion(raw: Buffer): Buffer {
+/** A whole Anthropic message as OpenAI's `chat.completion` bytes, with its usage. */
+export function toChatCompletion(raw: Buffer): Answer {
   const msg = parseJson(raw.toString('utf8'), 'a body');
   const inband = errorOf(msg);
   if (inband || msg.type === 'error') throw new BadResponse(inband?.message ?? 'upstream error', inband);
@@ -125,5 +125,5 @@ export function toChatCompletion(raw: Buffer): Buffer {
     choices: [{ index: 0, message, logprobs: null, finish_reason: finishReason(msg.stop_reason) ?? 'stop' }],
     usage: openaiUsage(usage),
   };
-  return Buffer.from(JSON.stringify(completion));
+  return { body: Buffer.from(JSON.stringify(completion)), usage: completion.usage };
 }

@@ -5,7 +5,7 @@
  * `model`; answers are checked, not rewritten.
  */
 import { readEvents } from '../stream/sse.js';
-import { BadResponse, type ChatBody, type ProviderAdapter, type UpstreamError } from './provider.js';
+import { BadResponse, usageOf, type Answer, type ChatBody, type ProviderAdapter, type UpstreamError } from './provider.js';
 
 function errorOf(value: unknown): UpstreamError | undefined {
   const error = (value as { error?: unknown } | null)?.error;
@@ -21,8 +21,8 @@ function errorOf(value: unknown): UpstreamError | undefined {
   };
 }
 
-/** Returns `raw` if it is a JSON object with an array `field` and no in-band error. */
-function checked(raw: Buffer, field: 'choices' | 'data'): Buffer {
+/** Returns `raw` (and its usage) if it is a JSON object with an array `field` and no in-band error. */
+function checked(raw: Buffer, field: 'choices' | 'data'): Answer {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw.toString('utf8'));
@@ -34,7 +34,7 @@ function checked(raw: Buffer, field: 'choices' | 'data'): Buffer {
   if (!Array.isArray((parsed as Record<string, unknown> | null)?.[field])) {
     throw new BadResponse(`upstream sent an answer without \`${field}\``);
   }
-  return raw;
+  return { body: raw, usage: usageOf(parsed) };
 }
 
 export const openaiProvider: ProviderAdapter = {

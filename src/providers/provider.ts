@@ -38,6 +38,28 @@ export class BadResponse extends Error {
 /** The client's embeddings request, parsed. */
 export type EmbeddingsBody = Record<string, unknown> & { model: string; input: unknown };
 
+/** Token counts of an answer, in OpenAI's names. */
+export interface Usage {
+  prompt_tokens: number;
+  completion_tokens: number;
+  total_tokens?: number;
+}
+
+/** A checked upstream answer: the bytes for the client and what it cost in tokens. */
+export interface Answer {
+  body: Buffer;
+  usage?: Usage;
+}
+
+/** Reads OpenAI-style usage from any value, or undefined. */
+export function usageOf(value: unknown): Usage | undefined {
+  const u = (value as { usage?: Record<string, unknown> } | null)?.usage;
+  if (!u || typeof u !== 'object') return undefined;
+  const prompt = Number(u.prompt_tokens ?? 0);
+  const completion = Number(u.completion_tokens ?? 0);
+  return Number.isFinite(prompt) && Number.isFinite(completion) ? { prompt_tokens: prompt, completion_tokens: completion } : undefined;
+}
+
 /** The API operations the relay serves. */
 export type Endpoint = 'chat' | 'embeddings';
 
@@ -48,13 +70,14 @@ export interface ProviderAdapter {
   parseError(text: string): UpstreamError | undefined;
   /**
    * Checks a 2xx non-streaming body and returns the OpenAI `chat.completion` bytes to
-   * send (the same buffer when no translation is needed). Throws {@link BadResponse}.
+   * send (the same buffer when no translation is needed) with its usage. Throws
+   * {@link BadResponse}.
    */
-  completion(raw: Buffer): Buffer;
+  completion(raw: Buffer): Answer;
   /** Builds an embeddings request; absent when the provider has no embeddings API. */
   embeddingsRequest?(provider: ResolvedProvider, body: EmbeddingsBody, model: string): UpstreamRequest;
-  /** Checks a 2xx embeddings body and returns the OpenAI `list` bytes to send. Throws {@link BadResponse}. */
-  embeddings?(raw: Buffer): Buffer;
+  /** Checks a 2xx embeddings body and returns the OpenAI `list` bytes to send, with usage. Throws {@link BadResponse}. */
+  embeddings?(raw: Buffer): Answer;
   /**
    * Turns an upstream SSE body into OpenAI chunk payloads (`data:` contents, `[DONE]`
    * last). Throws {@link BadResponse} on an unreadable or in-band error event.

@@ -32,6 +32,8 @@ export interface StreamHooks {
   onUsage?(usage: Record<string, unknown>): void;
   /** A segment's upstream broke after content was sent: count it against its target. */
   onBreak(target: ResolvedTarget): void;
+  /** Fields for the `switchyard` object of the last chunk (cost), or undefined for none. */
+  trailer?(): Record<string, unknown> | undefined;
   /**
    * Stream resume: asked for a segment that continues from `delivered` (the text the
    * client has received) on another target. Absent when resume is off.
@@ -69,6 +71,10 @@ export class RelayStream implements AsyncIterableIterator<string> {
   private head: Pick<Chunk, 'id' | 'created' | 'model'> | undefined;
   private readonly served: ResolvedTarget[];
   private marked = false;
+  /** The first payload of the stream, for the ids of a chunk the relay adds. */
+  private readonly firstHeld: string | undefined;
+  /** Payloads sent to the client so far: about one token each, for estimates. */
+  sent = 0;
 
   constructor(
     first: StreamSegment,
@@ -76,6 +82,7 @@ export class RelayStream implements AsyncIterableIterator<string> {
   ) {
     this.segment = first;
     this.served = [first.target];
+    this.firstHeld = first.committed.held[0];
   }
 
   [Symbol.asyncIterator](): this {
@@ -110,14 +117,15 @@ export class RelayStream implements AsyncIterableIterator<string> {
         }
         data = DONE;
       }
-      if (data === DONE) {
-        if (this.served.length > 1 && !this.marked) {
-          this.marked = true;
+      if (data === DONE && !this.marked) {
+        this.marked = true;
+        const marker = this.marker();
+        if (marker !== undefined) {
           this.queue.push(DONE);
-          return this.emit(this.marker());
+          return this.emit(marker);
         }
-        return this.emit(DONE);
       }
+      if (data === DONE) return this.emit(DONE);
       const out = this.filter(data);
       if (out !== undefined) return this.emit(out);
     }
@@ -172,18 +180,27 @@ export class RelayStream implements AsyncIterableIterator<string> {
     }
   }
 
-  /** The last chunk of a resumed stream: which targets answered. */
-  private marker(): string {
-    return JSON.stringify({
-      ...this.head,
-      object: 'chat.completion.chunk',
-      choices: [],
-      switchyard: { resumed: true, targets: this.served.map((t) => ({ provider: t.provider.name, model: t.model })) },
-    });
+  /**
+   * The relay's last chunk before `[DONE]`: what the request cost and, after a resume,
+   * which targets answered. Undefined when there is nothing to say.
+   */
+  private marker(): string | undefined {
+    const fields: Record<string, unknown> = { ...this.hooks.trailer?.() };
+    if (this.served.length > 1) {
+      fields.resumed = true;
+      fields.targets = this.served.map((t) => ({ provider: t.provider.name, model: t.model }));
+    }
+    if (Object.keys(fields).length === 0) return undefined;
+    if (!this.head) {
+      const first = (this.firstHeld?.startsWith('{') ? JSON.parse(this.firstHeld) : {}) as Chunk;
+      this.head = { id: first.id, created: first.created, model: first.model };
+    }
+    return JSON.stringify({ ...this.head, object: 'chat.completion.chunk', choices: [], switchyard: fields });
   }
 
   private emit(data: string): IteratorResult<string> {
     if (data === DONE) this.sentDone = true;
+    this.sent++;
     this.previous = this.last;
     this.last = data;
     return { done: false, value: data };
