@@ -7,6 +7,7 @@ export default defineConfig({
     express: 'adapters/express/index.ts',
     koa: 'adapters/koa/index.ts',
     nest: 'adapters/nest/index.ts',
+    metrics: 'src/metrics.ts',
     testing: 'src/testing/index.ts',
   },
   format: ['esm', 'cjs'],
@@ -17,5 +18,5 @@ export default defineConfig({
   sourcemap: true,
   splitting: true,
   // Adapters import the core by its package name, so every entry shares one copy of it.
-  external: ['switchyard', /^@nestjs\//, 'rxjs', 'reflect-metadata', 'koa', 'express'],
+  external: ['switchyard', /^@nestjs\//, 'rxjs', 'reflect-metadata', 'koa', 'express', 'prom-client'],
 });

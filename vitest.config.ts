@@ -10,6 +10,7 @@ export default defineConfig({
       { find: /^switchyard\/koa$/, replacement: here('./adapters/koa/index.ts') },
       { find: /^switchyard\/nest$/, replacement: here('./adapters/nest/index.ts') },
       { find: /^switchyard\/testing$/, replacement: here('./src/testing/index.ts') },
+      { find: /^switchyard\/metrics$/, replacement: here('./src/metrics.ts') },
       { find: /^switchyard$/, replacement: here('./src/index.ts') },
     ],
   },

@@ -42,7 +42,9 @@ export type { SwitchyardErrorCode, FailureKind, AttemptRecord, ErrorEnvelope } f
 export type { RelayEventMap, RelayEventName, RelayListener } from './events.js';
 export type { BreakerState, BreakerSnapshot } from './policy/breaker.js';
 export type { NodeHandler, NodeHandlerOptions } from './http/node-handler.js';
-export { handleChatCompletion, handleEmbeddings, handleEndpoint, handleModels } from './http/node-handler.js';
+export { handleChatCompletion, handleEmbeddings, handleEndpoint, handleModels, operatorRoutes } from './http/node-handler.js';
+export type { OperatorRoute } from './http/node-handler.js';
+export type { StatsSnapshot, HealthSnapshot, TargetStats } from './observe/stats.js';
 export type { Endpoint } from './providers/provider.js';
 export type { RelayStream, StreamOutcome } from './stream/relay-stream.js';
 export { MemoryStore } from './store/memory.js';

@@ -19,6 +19,7 @@ import { adapterFor } from './providers/index.js';
 import type { Endpoint } from './providers/provider.js';
 import { startHealthChecks } from './routing/health.js';
 import { TargetStats } from './routing/stats.js';
+import { StatsCollector, type HealthSnapshot, type StatsSnapshot } from './observe/stats.js';
 import { runRequest, type RequestHost } from './run.js';
 import type { RelayStream } from './stream/relay-stream.js';
 
@@ -114,10 +115,11 @@ export class Relay {
   private readonly breakers = new Map<string, CircuitBreaker>();
   private readonly inflight = new Set<AbortController>();
   private readonly runtime: EngineRuntime;
-  private readonly stats = new TargetStats();
+  private readonly targetStats = new TargetStats();
   private readonly stopHealthChecks: () => void;
   private readonly modelList: Buffer;
   private closed = false;
+  private collector: StatsCollector | undefined;
   /** What each request borrows from the relay. */
   private readonly host: RequestHost;
 
@@ -129,7 +131,7 @@ export class Relay {
       pool: (target) => this.pool(target),
       adapter: (target) => adapterFor(target.provider.type),
       breaker: (target) => this.breaker(target),
-      stats: this.stats,
+      stats: this.targetStats,
     };
     const { governance, cache, now } = this.config;
     const relay = this;
@@ -193,7 +195,7 @@ export class Relay {
   /** Every target with its breaker state. */
   targets(): TargetStatus[] {
     return this.allTargets().map((target) => {
-      const stat = this.stats.get(target);
+      const stat = this.targetStats.get(target);
       return {
         provider: target.provider.name,
         model: target.model,
@@ -202,6 +204,26 @@ export class Relay {
         inFlight: stat.inFlight,
       };
     });
+  }
+
+  /**
+   * Live statistics per target (attempts, errors, failovers, tokens, spend, latency over
+   * the last 5 minutes), as `GET /stats` and the dashboard show them. Collecting starts
+   * with the first call (or when a handler mounts the stats, health or dashboard routes).
+   */
+  stats(): StatsSnapshot {
+    return this.statsCollector().snapshot(this.targets(), this.inFlight);
+  }
+
+  /** Overall and per-target health, as `GET /health` shows it. */
+  health(): HealthSnapshot {
+    return this.statsCollector().health(this.targets());
+  }
+
+  /** @internal Starts collecting statistics. */
+  statsCollector(): StatsCollector {
+    this.collector ??= new StatsCollector(this.events, this.config.now);
+    return this.collector;
   }
 
   /** Every distinct target of every model and chain. */

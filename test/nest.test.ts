@@ -56,6 +56,17 @@ describe('SwitchyardModule', () => {
     expect(app!.get(SwitchyardOptions)).not.toHaveProperty('path');
   });
 
+  it('serves the operator routes it is given, and only those', async () => {
+    mocks = await startMocks(['primary']);
+    const origin = await boot([SwitchyardModule.forRoot({ ...chainConfig(mocks), routes: { health: true, stats: true } })]);
+    const health = await fetch(`${origin}/v1/health`);
+    expect(health.status).toBe(200);
+    expect(((await health.json()) as { status: string }).status).toBe('ok');
+    expect((await fetch(`${origin}/v1/stats`)).status).toBe(200);
+    expect((await fetch(`${origin}/v1/dashboard`)).status).toBe(404);
+    expect(app!.get(SwitchyardOptions)).not.toHaveProperty('routes');
+  });
+
   it('mounts under the host’s global prefix, defaulting to path v1', async () => {
     mocks = await startMocks(['primary']);
     const origin = await boot([SwitchyardModule.forRoot(chainConfig(mocks))], { prefix: 'api' });

@@ -4,16 +4,13 @@
  * the core's node handler with Express's mount path already stripped: mount it where
  * the routes should live, after the host's own auth, CORS and logging.
  */
-import type { NodeHandler, Relay } from 'switchyard';
+import type { NodeHandler, NodeHandlerOptions, Relay } from 'switchyard';
 
-/** Options of {@link expressRelay}. */
-export interface ExpressRelayOptions {
-  /**
-   * Extra prefix below the mount path. Usually empty: `app.use('/v1', expressRelay(relay))`.
-   * @default ''
-   */
-  prefix?: string;
-}
+/**
+ * Options of {@link expressRelay}: those of the core's node handler. `prefix` is an extra
+ * prefix below the mount path, usually empty: `app.use('/v1', expressRelay(relay))`.
+ */
+export type ExpressRelayOptions = NodeHandlerOptions;
 
 /**
  * Express middleware serving `POST /chat/completions` and `GET /models` below its mount
@@ -21,9 +18,9 @@ export interface ExpressRelayOptions {
  *
  * @example
  * ```ts
- * app.use('/v1', requireApiKey, expressRelay(relay));
+ * app.use('/v1', requireApiKey, expressRelay(relay, { health: true, stats: true, dashboard: true }));
  * ```
  */
 export function expressRelay(relay: Relay, options: ExpressRelayOptions = {}): NodeHandler {
-  return relay.nodeHandler({ prefix: options.prefix ?? '' });
+  return relay.nodeHandler(options);
 }

@@ -7,10 +7,10 @@
  */
 import type { Middleware } from 'koa';
 import { finished } from 'node:stream/promises';
-import type { Relay } from 'switchyard';
+import type { NodeHandlerOptions, Relay } from 'switchyard';
 
-/** Options of {@link koaRelay}. */
-export interface KoaRelayOptions {
+/** Options of {@link koaRelay}: those of the core's node handler (operator routes included). */
+export interface KoaRelayOptions extends NodeHandlerOptions {
   /**
    * Path prefix the routes live under, e.g. `/v1`. Keep the full prefix under
    * `@koa/router`, which does not strip its paths; leave it empty under `koa-mount`,
@@ -35,7 +35,7 @@ export interface KoaRelayOptions {
  * ```
  */
 export function koaRelay(relay: Relay, options: KoaRelayOptions = {}): Middleware {
-  const handler = relay.nodeHandler({ prefix: options.prefix ?? '' });
+  const handler = relay.nodeHandler(options);
   return async (ctx, next) => {
     // The core takes a body a parser already read from req.body, where Express leaves
     // it; Koa parsers leave it on ctx.request.body.

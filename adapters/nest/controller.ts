@@ -7,7 +7,10 @@
  */
 import { Controller, Get, Inject, Post, Req, Res, type Type } from '@nestjs/common';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { Relay, handleChatCompletion, handleEmbeddings, handleModels } from 'switchyard';
+import { Relay, RouteNotFoundError, handleChatCompletion, handleEmbeddings, handleModels, operatorRoutes, toErrorResponse, type NodeHandlerOptions, type OperatorRoute } from 'switchyard';
+
+/** Operator routes the module may serve (`GET {path}/health`, `/stats`, `/dashboard`, `/metrics`). */
+export type OperatorRouteOptions = Omit<NodeHandlerOptions, 'prefix'>;
 
 /** Express hands Nest Node's own objects; Fastify wraps them. */
 type PlatformRequest = IncomingMessage & { raw?: IncomingMessage; body?: unknown };
@@ -37,7 +40,23 @@ function nodeResponse(res: PlatformResponse): ServerResponse {
 
 /** The routes (`POST chat/completions`, `POST embeddings`, `GET models`); {@link relayController} mounts them under a path. */
 export class SwitchyardController {
-  constructor(@Inject(Relay) private readonly relay: Relay) {}
+  /** Operator routes enabled for this controller class (set by {@link relayController}). */
+  static routes: OperatorRouteOptions = {};
+  private readonly operator: Map<string, OperatorRoute>;
+
+  constructor(@Inject(Relay) private readonly relay: Relay) {
+    this.operator = operatorRoutes(relay, (this.constructor as typeof SwitchyardController).routes);
+  }
+
+  /** Serves the enabled operator routes; {@link relayController} gives it its paths. */
+  async operatorRoute(req: PlatformRequest, res: PlatformResponse): Promise<void> {
+    const raw = nodeResponse(res);
+    const path = (nodeRequest(req).url ?? '').split('?')[0]!;
+    const serve = this.operator.get(path.slice(path.lastIndexOf('/')));
+    if (serve) return serve(raw);
+    const { status, body } = toErrorResponse(new RouteNotFoundError('GET', path));
+    raw.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
+  }
 
   @Post('chat/completions')
   async chatCompletions(@Req() req: PlatformRequest, @Res() res: PlatformResponse): Promise<void> {
@@ -56,8 +75,26 @@ export class SwitchyardController {
 }
 
 /** A controller class serving the relay's routes under `path`. */
-export function relayController(path: string): Type<SwitchyardController> {
+export function relayController(path: string, routes: OperatorRouteOptions = {}): Type<SwitchyardController> {
   @Controller(path)
-  class RelayController extends SwitchyardController {}
+  class RelayController extends SwitchyardController {
+    static override routes = routes;
+  }
+  // Only enabled operator routes are declared, so a host's own `GET v1/health` keeps working.
+  const enabled = (['health', 'stats', 'dashboard', 'metrics'] as const).filter((r) => routes[r] || (r === 'stats' && routes.dashboard));
+  if (enabled.length > 0) {
+    const inherited = SwitchyardController.prototype.operatorRoute;
+    const descriptor: PropertyDescriptor = {
+      value(this: SwitchyardController, req: PlatformRequest, res: PlatformResponse) {
+        return inherited.call(this, req, res);
+      },
+      writable: true,
+      configurable: true,
+    };
+    Object.defineProperty(RelayController.prototype, 'operatorRoute', descriptor);
+    Get([...enabled])(RelayController.prototype, 'operatorRoute', descriptor);
+    Req()(RelayController.prototype, 'operatorRoute', 0);
+    Res()(RelayController.prototype, 'operatorRoute', 1);
+  }
   return RelayController;
 }

@@ -5,7 +5,7 @@
  * extras `path` (where the controller is mounted) and `isGlobal`.
  */
 import { ConfigurableModuleBuilder } from '@nestjs/common';
-import { relayController } from './controller.js';
+import { relayController, type OperatorRouteOptions } from './controller.js';
 import { SwitchyardOptions } from './tokens.js';
 
 /** Options of `forRoot`/`forRootAsync` that are about the module, not the relay. */
@@ -23,6 +23,12 @@ export interface SwitchyardModuleExtras {
    * @default false
    */
   isGlobal: boolean;
+  /**
+   * Operator routes under `path`, off unless enabled: `{ health, stats, dashboard, metrics }`
+   * (see the core's `NodeHandlerOptions`). The host's guards cover them like any route.
+   * @default {}
+   */
+  routes: OperatorRouteOptions;
 }
 
 export const { ConfigurableModuleClass, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } = new ConfigurableModuleBuilder<SwitchyardOptions>({
@@ -30,10 +36,10 @@ export const { ConfigurableModuleClass, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } = new
   moduleName: 'Switchyard',
 })
   .setClassMethodName('forRoot')
-  .setExtras<SwitchyardModuleExtras>({ path: 'v1', isGlobal: false }, (definition, extras) => ({
+  .setExtras<SwitchyardModuleExtras>({ path: 'v1', isGlobal: false, routes: {} }, (definition, extras) => ({
     ...definition,
     global: extras.isGlobal,
-    controllers: [...(definition.controllers ?? []), relayController(extras.path)],
+    controllers: [...(definition.controllers ?? []), relayController(extras.path, extras.routes)],
   }))
   .build();
 

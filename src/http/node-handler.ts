@@ -9,6 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ClientClosedError, RouteNotFoundError, SwitchyardError, isSwitchyardError, type AttemptRecord } from '../errors.js';
 import type { Endpoint } from '../providers/provider.js';
 import type { Relay } from '../relay.js';
+import { DASHBOARD_HTML } from '../observe/dashboard-page.js';
 import { readJsonBody } from './body.js';
 import { metaHeaders, sendError, sendJson, sendStream, sendStreamError, startHeartbeat } from './respond.js';
 
@@ -20,6 +21,25 @@ export interface NodeHandlerOptions {
    * @default ''
    */
   prefix?: string;
+  /**
+   * Serve `GET {prefix}/health`: overall and per-target health (503 when no target can
+   * take traffic). Mount the relay behind the host's own auth before enabling it.
+   * @default false
+   */
+  health?: boolean;
+  /**
+   * Serve `GET {prefix}/stats`: live per-target statistics as JSON.
+   * @default false
+   */
+  stats?: boolean;
+  /**
+   * Serve `GET {prefix}/dashboard`: a live page of breakers, latency, traffic and spend
+   * (it reads `./stats`, so it also turns `stats` on).
+   * @default false
+   */
+  dashboard?: boolean;
+  /** Serve `GET {prefix}/metrics` from this Prometheus exporter (see `switchyard/metrics`). */
+  metrics?: { contentType: string; render(): Promise<string> | string };
 }
 
 /** A `node:http` request listener that also works as Connect/Express middleware. */
@@ -109,9 +129,50 @@ export function handleModels(relay: Relay, res: ServerResponse): void {
   sendJson(res, 200, {}, relay.modelsBody());
 }
 
+/** Serves one operator route (`/health`, `/stats`, `/dashboard`, `/metrics`). */
+export type OperatorRoute = (res: ServerResponse) => void | Promise<void>;
+
+/**
+ * The operator routes `options` enables, by path (`/health`, ...). Adapters whose
+ * framework routes by decorator (Nest) serve them one by one from this map.
+ */
+export function operatorRoutes(relay: Relay, options: Omit<NodeHandlerOptions, 'prefix'>): Map<string, OperatorRoute> {
+  const routes = new Map<string, OperatorRoute>();
+  const noStore = { 'cache-control': 'no-store' };
+  if (options.stats || options.health || options.dashboard) relay.statsCollector();
+  if (options.health) {
+    routes.set('/health', (res) => {
+      const health = relay.health();
+      sendJson(res, health.status === 'down' ? 503 : 200, noStore, JSON.stringify(health));
+    });
+  }
+  if (options.stats || options.dashboard) routes.set('/stats', (res) => sendJson(res, 200, noStore, JSON.stringify(relay.stats())));
+  if (options.dashboard) {
+    routes.set('/dashboard', (res) => {
+      res.writeHead(200, {
+        'content-type': 'text/html; charset=utf-8',
+        ...noStore,
+        // The page is self-contained: it may only talk to its own origin.
+        'content-security-policy': "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'; img-src data:",
+      });
+      res.end(DASHBOARD_HTML);
+    });
+  }
+  const metrics = options.metrics;
+  if (metrics) {
+    routes.set('/metrics', async (res) => {
+      const body = await metrics.render();
+      res.writeHead(200, { 'content-type': metrics.contentType, ...noStore });
+      res.end(body);
+    });
+  }
+  return routes;
+}
+
 /** Builds the listener behind {@link Relay.nodeHandler}. */
 export function createNodeHandler(relay: Relay, options: NodeHandlerOptions): NodeHandler {
   const prefix = (options.prefix ?? '').replace(/\/+$/, '');
+  const operator = operatorRoutes(relay, options);
   return (req, res, next) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
@@ -128,6 +189,12 @@ export function createNodeHandler(relay: Relay, options: NodeHandlerOptions): No
     if (route === '/models') {
       if (req.method === 'GET' || req.method === 'HEAD') return handleModels(relay, res);
       return sendError(res, new MethodNotAllowedError(req.method ?? '', 'GET'), { allow: 'GET' });
+    }
+    const serve = route === undefined ? undefined : operator.get(route);
+    if (serve) {
+      if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, new MethodNotAllowedError(req.method ?? '', 'GET'), { allow: 'GET' });
+      void Promise.resolve(serve(res)).catch((err: unknown) => sendError(res, err, {}));
+      return;
     }
     if (next) return next();
     sendError(res, new RouteNotFoundError(req.method ?? '', path), {});
