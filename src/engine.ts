@@ -38,6 +38,8 @@ export interface EngineRuntime {
   pool(target: ResolvedTarget): Pool;
   adapter(target: ResolvedTarget): ProviderAdapter;
   breaker(target: ResolvedTarget): CircuitBreaker;
+  /** Whether the target's provider is being drained (no new requests). */
+  draining?(target: ResolvedTarget): boolean;
 }
 
 /** One client request as the engine sees it. */
@@ -143,6 +145,10 @@ class ChainRun {
     const breaker = this.rt.breaker(target);
     if (req.endpoint === 'embeddings' && !this.rt.adapter(target).embeddingsRequest) {
       req.attempts.push(record(target, 'skipped', 0, undefined, `${target.provider.type} providers have no embeddings API`));
+      return undefined;
+    }
+    if (this.rt.draining?.(target)) {
+      req.attempts.push(record(target, 'skipped', 0, undefined, 'provider draining'));
       return undefined;
     }
     if (this.windowFloor > 0 && target.contextWindow !== undefined && target.contextWindow <= this.windowFloor) {

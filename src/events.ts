@@ -63,6 +63,16 @@ export interface RelayEventMap {
   };
   /** A caller, public model or target budget could not take this request. */
   budgetExceeded: RequestEventBase & { scope: 'caller' | 'model' | 'target'; subject: string; period: 'day' | 'month'; capUsd: number; spentUsd: number };
+  /** An operator changed something: a configuration update, a breaker override, a drain. */
+  control: {
+    action: 'update' | 'breaker' | 'drain' | 'undrain' | 'configError';
+    /** Who did it, as the host passed it (`{ actor }`). */
+    actor?: string;
+    provider?: string;
+    model?: string;
+    state?: 'open' | 'closed' | 'auto';
+    detail?: Record<string, unknown>;
+  };
   /** The store failed; `allowed` says whether the request went on unchecked. */
   storeError: { operation: string; message: string; allowed: boolean };
   /** A request ended in an error the client sees (stream interruptions included). */

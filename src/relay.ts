@@ -6,10 +6,11 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { Pool } from 'undici';
-import { resolveConfig, type ResolvedConfig, type ResolvedTarget } from './config.js';
+import { resolveConfig, type ResolvedConfig, type ResolvedProvider, type ResolvedTarget } from './config.js';
 import type { EngineRuntime } from './engine.js';
-import { RelayClosedError, type AttemptRecord } from './errors.js';
-import { RelayEvents, type RelayEventName, type RelayListener } from './events.js';
+import { InvalidRequestError, RelayClosedError, type AttemptRecord } from './errors.js';
+import { RelayEvents, type RelayEventMap, type RelayEventName, type RelayListener } from './events.js';
+import { InFlight } from './inflight.js';
 import { ResponseCache } from './governance/cache.js';
 import { Guard } from './governance/guard.js';
 import { createNodeHandler, type NodeHandler, type NodeHandlerOptions } from './http/node-handler.js';
@@ -97,6 +98,10 @@ export interface TargetStatus {
   latencyMs: number | undefined;
   /** Requests in flight, streams included. */
   inFlight: number;
+  /** Whether its provider is being drained. */
+  draining: boolean;
+  /** An operator's hold on the breaker, if any. */
+  override: 'open' | 'closed' | undefined;
 }
 
 /**
@@ -109,45 +114,137 @@ export interface TargetStatus {
  * ```
  */
 export class Relay {
-  private readonly config: ResolvedConfig;
+  private config: ResolvedConfig;
   private readonly events = new RelayEvents();
+  /** Connection pools by provider settings (name, origin, size, connect timeout). */
   private readonly pools = new Map<string, Pool>();
   private readonly breakers = new Map<string, CircuitBreaker>();
-  private readonly inflight = new Set<AbortController>();
-  private readonly runtime: EngineRuntime;
+  private readonly inflight = new InFlight();
   private readonly targetStats = new TargetStats();
-  private readonly stopHealthChecks: () => void;
-  private readonly modelList: Buffer;
+  /** Providers being drained: no new requests, in-flight ones finish. */
+  private readonly draining = new Set<string>();
+  private stopHealthChecks: () => void = () => {};
+  private modelList: Buffer = Buffer.alloc(0);
   private closed = false;
+  private closing: Promise<void> | undefined;
   private collector: StatsCollector | undefined;
-  /** What each request borrows from the relay. */
-  private readonly host: RequestHost;
+  /** What each request borrows from the relay; replaced whole by `update()`. */
+  private host!: RequestHost;
 
   constructor(config: RelayConfig) {
     this.config = resolveConfig(config);
-    this.runtime = {
-      config: this.config,
+    this.install(this.config);
+  }
+
+  /** Makes `config` the one new requests use (requests in flight keep theirs). */
+  private install(config: ResolvedConfig, previous?: RequestHost): void {
+    const runtime: EngineRuntime = {
+      config,
       events: this.events,
       pool: (target) => this.pool(target),
       adapter: (target) => adapterFor(target.provider.type),
       breaker: (target) => this.breaker(target),
       stats: this.targetStats,
+      draining: (target) => this.draining.has(target.provider.name),
     };
-    const { governance, cache, now } = this.config;
+    const { governance, cache, now } = config;
     const relay = this;
     this.host = {
-      config: this.config,
+      config,
       events: this.events,
-      runtime: this.runtime,
+      runtime,
       guard: governance.active ? new Guard(governance, this.events, now) : undefined,
-      cache: cache ? new ResponseCache(cache, now) : undefined,
+      // The cache survives an update when it stays on: its answers do not depend on config.
+      cache: cache ? (previous?.cache ?? new ResponseCache(cache, now)) : undefined,
       inflight: this.inflight,
       get closed() {
         return relay.closed;
       },
     };
-    this.stopHealthChecks = startHealthChecks(this.allTargets(), this.runtime);
+    this.stopHealthChecks();
+    this.stopHealthChecks = startHealthChecks(this.allTargets(), runtime);
     this.modelList = Buffer.from(JSON.stringify(this.models()));
+  }
+
+  /**
+   * Swaps in a new configuration atomically. It is validated completely first: an
+   * invalid one throws the same field-naming `InvalidConfigError` as `createRelay` and
+   * the old one stays in force. Requests in flight finish on the configuration they
+   * started with; breaker, latency and budget state of targets that still exist is
+   * kept; pools of removed or changed providers close once their requests are done.
+   *
+   * @example
+   * ```ts
+   * relay.update({ ...config, providers: { ...config.providers, spare: { type: 'openai', baseURL, apiKeyEnv: 'SPARE_KEY' } } }, { actor: 'ops:alice' });
+   * ```
+   */
+  update(config: RelayConfig, options: { actor?: string } = {}): void {
+    if (this.closed) throw new RelayClosedError();
+    const next = resolveConfig(config);
+    const previous = this.config;
+    // A relay-made memory store holds budgets and buckets: keep it unless a store is given.
+    if (next.governance.ownStore && previous.governance.ownStore) {
+      void next.governance.store.close?.();
+      next.governance.store = previous.governance.store;
+    } else if (previous.governance.ownStore && next.governance.store !== previous.governance.store) {
+      void previous.governance.store.close?.();
+    }
+    const previousHost = this.host;
+    this.config = next;
+    this.install(next, previousHost);
+    const live = new Set(this.allTargets().map((t) => t.id));
+    for (const target of this.allTargets()) this.breakers.get(target.id)?.configure(target.breaker);
+    for (const id of [...this.breakers.keys()]) if (!live.has(id)) this.breakers.delete(id);
+    const keep = new Set([...next.providers.values()].map(poolKey));
+    for (const [key, pool] of this.pools) {
+      if (keep.has(key)) continue;
+      this.pools.delete(key);
+      // Waits for the requests it carries, then closes its sockets.
+      void pool.close().catch(() => {});
+    }
+    const names = (m: Map<string, unknown>) => [...m.keys()];
+    this.emitControl({
+      action: 'update',
+      actor: options.actor,
+      detail: {
+        providersAdded: names(next.providers).filter((n) => !previous.providers.has(n)),
+        providersRemoved: names(previous.providers).filter((n) => !next.providers.has(n)),
+        modelsAdded: names(next.models).filter((n) => !previous.models.has(n)),
+        modelsRemoved: names(previous.models).filter((n) => !next.models.has(n)),
+      },
+    });
+  }
+
+  /**
+   * Operator override of a target's breaker: `'open'` holds it open (maintenance: no
+   * traffic), `'closed'` holds it closed, `'auto'` releases the hold and resets it.
+   * Without `model`, every target of the provider.
+   */
+  setBreaker(provider: string, model: string | undefined, state: 'open' | 'closed' | 'auto', options: { actor?: string } = {}): void {
+    const targets = this.allTargets().filter((t) => t.provider.name === provider && (model === undefined || t.model === model));
+    if (targets.length === 0) throw new InvalidRequestError(`No target ${model === undefined ? `on provider ${provider}` : `${provider}/${model}`}.`, 'provider');
+    for (const t of targets) this.breaker(t).force(state === 'auto' ? undefined : state);
+    this.emitControl({ action: 'breaker', actor: options.actor, provider, model, state });
+  }
+
+  /**
+   * Drains a provider: it gets no new requests (its targets are skipped) while the
+   * requests it is serving, streams included, finish. `undrain` takes it back.
+   */
+  drain(provider: string, options: { actor?: string } = {}): void {
+    if (!this.config.providers.has(provider)) throw new InvalidRequestError(`No provider ${provider}.`, 'provider');
+    this.draining.add(provider);
+    this.emitControl({ action: 'drain', actor: options.actor, provider });
+  }
+
+  /** Ends a drain: the provider gets traffic again. */
+  undrain(provider: string, options: { actor?: string } = {}): void {
+    this.draining.delete(provider);
+    this.emitControl({ action: 'undrain', actor: options.actor, provider });
+  }
+
+  private emitControl(payload: RelayEventMap['control']): void {
+    this.events.emit('control', payload);
   }
 
   /** The caller key of an HTTP request, by the configured `callers.key`. */
@@ -202,6 +299,8 @@ export class Relay {
         breaker: this.breaker(target).toJSON(),
         latencyMs: stat.ewmaMs,
         inFlight: stat.inFlight,
+        draining: this.draining.has(target.provider.name),
+        override: this.breaker(target).override,
       };
     });
   }
@@ -327,12 +426,17 @@ export class Relay {
    * Stops the relay: aborts requests in flight, closes every upstream connection pool
    * and drops every listener, so a host process can exit cleanly.
    */
-  async close(): Promise<void> {
-    if (this.closed) return;
+  async close(options: { drainMs?: number } = {}): Promise<void> {
+    this.closing ??= this.shutdown(options.drainMs ?? 0);
+    return this.closing;
+  }
+
+  private async shutdown(drainMs: number): Promise<void> {
+    // From here every adapter answers new requests with 503 and Retry-After.
     this.closed = true;
     this.stopHealthChecks();
+    if (drainMs > 0) await this.inflight.idle(drainMs);
     for (const controller of this.inflight) controller.abort(new RelayClosedError());
-    this.inflight.clear();
     const pools = [...this.pools.values()];
     this.pools.clear();
     await Promise.all(pools.map((p) => p.destroy().catch(() => {})));
@@ -342,24 +446,28 @@ export class Relay {
 
   private pool(target: ResolvedTarget): Pool {
     const provider = target.provider;
-    let pool = this.pools.get(provider.name);
+    const key = poolKey(provider);
+    let pool = this.pools.get(key);
     if (!pool) {
       pool = new Pool(provider.origin, {
         connections: provider.maxConnections,
         connect: { timeout: provider.connectMs },
       });
-      this.pools.set(provider.name, pool);
+      this.pools.set(key, pool);
     }
     return pool;
+  }
+
+  private breakerCooldown(id: string): number {
+    return this.allTargets().find((t) => t.id === id)?.breaker.cooldownMs ?? 0;
   }
 
   private breaker(target: ResolvedTarget): CircuitBreaker {
     let breaker = this.breakers.get(target.id);
     if (!breaker) {
       const id = { provider: target.provider.name, model: target.model };
-      const options = target.breaker;
-      breaker = new CircuitBreaker(options, this.config.now, (state) => {
-        if (state === 'open') this.events.emit('breakerOpen', { ...id, failures: breaker!.failures, cooldownMs: options.cooldownMs });
+      breaker = new CircuitBreaker(target.breaker, this.config.now, (state) => {
+        if (state === 'open') this.events.emit('breakerOpen', { ...id, failures: breaker!.failures, cooldownMs: this.breakerCooldown(target.id) });
         else if (state === 'half-open') this.events.emit('breakerHalfOpen', id);
         else this.events.emit('breakerClose', id);
       });
@@ -367,6 +475,11 @@ export class Relay {
     }
     return breaker;
   }
+}
+
+/** Identity of a provider's connection pool: a changed origin or size means a new pool. */
+function poolKey(provider: ResolvedProvider): string {
+  return `${provider.name}\0${provider.origin}\0${provider.maxConnections}\0${provider.connectMs}`;
 }
 
 /**

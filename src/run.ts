@@ -16,6 +16,7 @@ import {
   type AttemptRecord,
 } from './errors.js';
 import type { RelayEvents } from './events.js';
+import type { InFlight } from './inflight.js';
 import type { ResponseCache } from './governance/cache.js';
 import { estimatePromptTokens, expectedOutput, type Guard, type Ticket } from './governance/guard.js';
 import { abortAfter, linkedController } from './policy/timeout.js';
@@ -34,7 +35,7 @@ export interface RequestHost {
   readonly runtime: EngineRuntime;
   readonly guard?: Guard;
   readonly cache?: ResponseCache;
-  readonly inflight: Set<AbortController>;
+  readonly inflight: InFlight;
   readonly closed: boolean;
 }
 

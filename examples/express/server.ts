@@ -4,7 +4,8 @@
  * Offline it relays to in-process mocks (a flaky primary, a healthy backup); with
  * OPENAI_API_KEY and/or DEEPSEEK_API_KEY set, to the real providers (see
  * ../shared/providers.ts). Set SWITCHYARD_CLIENT_KEY to require that key from clients
- * (the host's own auth).
+ * (the host's own auth). Also serves a streaming chat page at `/` and the relay's live
+ * dashboard at `/v1/dashboard`.
  */
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { Server } from 'node:http';
@@ -13,6 +14,7 @@ import { createRelay } from 'switchyard';
 import { expressRelay } from 'switchyard/express';
 import type { MockUpstream } from 'switchyard/testing';
 import { providersFromEnv, startupBanner } from '../shared/providers.js';
+import { CHAT_HTML } from './chat-page.js';
 
 export interface ExampleApp {
   app: express.Express;
@@ -29,6 +31,8 @@ export async function createExampleApp(env: NodeJS.ProcessEnv = process.env): Pr
 
   const app = express();
   app.use((req: Request, res: Response, next: NextFunction) => {
+    // The dashboard polls its stats every second: not worth a log line each.
+    if (req.path === '/v1/stats') return next();
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
@@ -42,7 +46,15 @@ export async function createExampleApp(env: NodeJS.ProcessEnv = process.env): Pr
     if (!clientKey || req.headers.authorization === `Bearer ${clientKey}`) return next();
     res.status(401).json({ error: { message: 'Invalid API key.', type: 'invalid_request_error', code: 'invalid_api_key', param: null } });
   };
-  app.use('/v1', requireKey, expressRelay(relay));
+  // The chat page is public; the API calls it makes carry the key typed into it.
+  app.get('/', (_req: Request, res: Response) => {
+    res.set('content-security-policy', "default-src 'none'; script-src 'unsafe-inline'; style-src 'unsafe-inline'; connect-src 'self'");
+    res.type('html').send(CHAT_HTML);
+  });
+  // Operator routes (/v1/stats, /v1/health, /v1/dashboard) sit behind the same key check.
+  // A browser cannot add a bearer header to a page it navigates to, so with a client key
+  // set the dashboard needs a check the browser carries (a session cookie, basic auth).
+  app.use('/v1', requireKey, expressRelay(relay, { stats: true, health: true, dashboard: true }));
 
   return {
     app,
@@ -60,10 +72,16 @@ async function main(): Promise<void> {
   const example = await createExampleApp();
   const server: Server = example.app.listen(port, '127.0.0.1', () => {
     console.log(startupBanner('Express', `http://127.0.0.1:${port}/v1`, example.mocks.length > 0, process.env.SWITCHYARD_CLIENT_KEY));
+    console.log(`chat page: http://127.0.0.1:${port}/   dashboard: http://127.0.0.1:${port}/v1/dashboard`);
   });
+  // SIGTERM: stop taking connections, let requests and streams in flight finish for up
+  // to 10 s (new ones get 503 with Retry-After meanwhile), then exit.
   const stop = () => {
     server.close();
-    void example.close().then(() => process.exit(0));
+    void example.relay
+      .close({ drainMs: 10_000 })
+      .then(() => example.close())
+      .then(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

@@ -85,9 +85,14 @@ async function main(): Promise<void> {
   const server: Server = example.app.listen(port, '127.0.0.1', () => {
     console.log(startupBanner('Koa', `http://127.0.0.1:${port}/v1`, example.mocks.length > 0, process.env.SWITCHYARD_CLIENT_KEY));
   });
+  // SIGTERM: stop taking connections, let requests and streams in flight finish for up
+  // to 10 s (new ones get 503 with Retry-After meanwhile), then exit.
   const stop = () => {
     server.close();
-    void example.close().then(() => process.exit(0));
+    void example.relay
+      .close({ drainMs: 10_000 })
+      .then(() => example.close())
+      .then(() => process.exit(0));
   };
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);

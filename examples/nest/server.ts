@@ -62,7 +62,13 @@ async function main(): Promise<void> {
   const example = await createExampleApp();
   await example.app.listen(port, '127.0.0.1');
   console.log(startupBanner('NestJS', `http://127.0.0.1:${port}/v1`, example.mocks.length > 0, process.env.SWITCHYARD_CLIENT_KEY));
-  const stop = () => void example.close().then(() => process.exit(0));
+  // SIGTERM: let requests and streams in flight finish for up to 10 s (new ones get 503
+  // with Retry-After meanwhile), then close the app and exit.
+  const stop = () =>
+    void example.relay
+      .close({ drainMs: 10_000 })
+      .then(() => example.close())
+      .then(() => process.exit(0));
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
 }

@@ -6,7 +6,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ClientClosedError, RouteNotFoundError, SwitchyardError, isSwitchyardError, type AttemptRecord } from '../errors.js';
+import { ClientClosedError, InvalidRequestError, RouteNotFoundError, SwitchyardError, isSwitchyardError, type AttemptRecord } from '../errors.js';
 import type { Endpoint } from '../providers/provider.js';
 import type { Relay } from '../relay.js';
 import { DASHBOARD_HTML } from '../observe/dashboard-page.js';
@@ -40,6 +40,14 @@ export interface NodeHandlerOptions {
   dashboard?: boolean;
   /** Serve `GET {prefix}/metrics` from this Prometheus exporter (see `switchyard/metrics`). */
   metrics?: { contentType: string; render(): Promise<string> | string };
+  /**
+   * Serve operator controls: `GET {prefix}/admin/targets`, `POST {prefix}/admin/breaker`
+   * (`{ provider, model?, state: 'open' | 'closed' | 'auto' }`) and `POST {prefix}/admin/drain`
+   * (`{ provider, draining }`). Only behind the host's own auth: they change routing. The
+   * actor in the `control` event is the `x-switchyard-actor` header, else the caller key.
+   * @default false
+   */
+  admin?: boolean;
 }
 
 /** A `node:http` request listener that also works as Connect/Express middleware. */
@@ -140,6 +148,7 @@ export function operatorRoutes(relay: Relay, options: Omit<NodeHandlerOptions, '
   const routes = new Map<string, OperatorRoute>();
   const noStore = { 'cache-control': 'no-store' };
   if (options.stats || options.health || options.dashboard) relay.statsCollector();
+  if (options.admin) routes.set('/admin/targets', (res) => sendJson(res, 200, noStore, JSON.stringify({ targets: relay.targets() })));
   if (options.health) {
     routes.set('/health', (res) => {
       const health = relay.health();
@@ -169,6 +178,30 @@ export function operatorRoutes(relay: Relay, options: Omit<NodeHandlerOptions, '
   return routes;
 }
 
+/** Serves one admin control (`POST {prefix}/admin/...`). */
+async function handleAdmin(relay: Relay, action: 'breaker' | 'drain', req: IncomingMessage, res: ServerResponse): Promise<void> {
+  try {
+    const body = (await readJsonBody(req, 64 * 1024)) as Record<string, unknown> | null;
+    const provider = body?.provider;
+    if (typeof provider !== 'string') throw new InvalidRequestError('Missing `provider`.', 'provider');
+    const given = req.headers['x-switchyard-actor'];
+    const actor = (typeof given === 'string' && SAFE_ID.test(given) ? given : undefined) ?? relay.callerOf(req);
+    if (action === 'breaker') {
+      const state = body!.state;
+      if (state !== 'open' && state !== 'closed' && state !== 'auto') throw new InvalidRequestError('`state` must be "open", "closed" or "auto".', 'state');
+      const model = typeof body!.model === 'string' ? body!.model : undefined;
+      relay.setBreaker(provider, model, state, { actor });
+    } else {
+      if (typeof body!.draining !== 'boolean') throw new InvalidRequestError('`draining` must be a boolean.', 'draining');
+      if (body!.draining) relay.drain(provider, { actor });
+      else relay.undrain(provider, { actor });
+    }
+    sendJson(res, 200, {}, JSON.stringify({ targets: relay.targets() }));
+  } catch (err) {
+    sendError(res, err, {});
+  }
+}
+
 /** Builds the listener behind {@link Relay.nodeHandler}. */
 export function createNodeHandler(relay: Relay, options: NodeHandlerOptions): NodeHandler {
   const prefix = (options.prefix ?? '').replace(/\/+$/, '');
@@ -189,6 +222,11 @@ export function createNodeHandler(relay: Relay, options: NodeHandlerOptions): No
     if (route === '/models') {
       if (req.method === 'GET' || req.method === 'HEAD') return handleModels(relay, res);
       return sendError(res, new MethodNotAllowedError(req.method ?? '', 'GET'), { allow: 'GET' });
+    }
+    if (options.admin && (route === '/admin/breaker' || route === '/admin/drain')) {
+      if (req.method !== 'POST') return sendError(res, new MethodNotAllowedError(req.method ?? '', 'POST'), { allow: 'POST' });
+      void handleAdmin(relay, route === '/admin/breaker' ? 'breaker' : 'drain', req, res);
+      return;
     }
     const serve = route === undefined ? undefined : operator.get(route);
     if (serve) {

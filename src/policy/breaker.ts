@@ -32,15 +32,41 @@ export type Admission =
 export class CircuitBreaker {
   private snapshot: BreakerSnapshot = { state: 'closed', failures: 0, openedAt: 0 };
   private probing = false;
+  /** An operator's override: held open (maintenance) or closed, until released. */
+  private forced: 'open' | 'closed' | undefined;
 
   constructor(
-    private readonly options: ResolvedBreakerOptions,
+    private options: ResolvedBreakerOptions,
     private readonly now: () => number,
     private readonly onChange?: BreakerListener,
   ) {}
 
   get state(): BreakerState {
-    return this.snapshot.state;
+    return this.forced ?? this.snapshot.state;
+  }
+
+  /** The operator's override, if any. */
+  get override(): 'open' | 'closed' | undefined {
+    return this.forced;
+  }
+
+  /** Takes new options (a configuration update) and keeps the state. */
+  configure(options: ResolvedBreakerOptions): void {
+    this.options = options;
+  }
+
+  /**
+   * Holds the breaker open (`'open'`: the target gets no traffic, for maintenance) or
+   * closed (`'closed'`: traffic whatever its failures), or releases the hold (`undefined`).
+   */
+  force(state: 'open' | 'closed' | undefined): void {
+    const before = this.state;
+    this.forced = state;
+    if (state === undefined) {
+      this.snapshot = { state: 'closed', failures: 0, openedAt: 0 };
+      this.probing = false;
+    }
+    if (this.state !== before) this.onChange?.(this.state, before);
   }
 
   /** Consecutive failures counted so far. */
@@ -50,12 +76,14 @@ export class CircuitBreaker {
 
   /** Milliseconds until an open breaker lets a probe through (0 when not open). */
   remainingCooldown(): number {
+    if (this.forced === 'open') return Infinity;
     if (this.snapshot.state !== 'open') return 0;
     return Math.max(0, this.snapshot.openedAt + this.options.cooldownMs - this.now());
   }
 
   /** Asks whether a request may go to this target now. */
   admit(): Admission {
+    if (this.forced) return this.forced === 'open' ? 'reject' : 'pass';
     const s = this.snapshot;
     if (s.state === 'closed') return 'pass';
     if (s.state === 'open') {
@@ -91,12 +119,13 @@ export class CircuitBreaker {
 
   /** A copy of the current state. */
   toJSON(): BreakerSnapshot {
-    return { ...this.snapshot };
+    return { ...this.snapshot, state: this.state };
   }
 
   private transition(next: BreakerState): void {
     const previous = this.snapshot.state;
     this.snapshot.state = next;
-    this.onChange?.(next, previous);
+    // While an operator holds the breaker, its visible state does not change.
+    if (!this.forced) this.onChange?.(next, previous);
   }
 }
