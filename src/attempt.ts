@@ -13,6 +13,7 @@ import { parseRetryAfter } from './policy/retry.js';
 import { BadResponse, type ChatBody, type EmbeddingsBody, type Endpoint, type ProviderAdapter, type UpstreamError, type Usage, type UpstreamRequest } from './providers/provider.js';
 import { readUntilContent, type CommittedStream } from './stream/commit.js';
 import { linkedController } from './policy/timeout.js';
+import { redact, redactError } from './redact.js';
 
 /** A failed attempt, classified. */
 export interface AttemptFailure {
@@ -59,10 +60,6 @@ async function readCapped(body: AsyncIterable<Uint8Array>, limit: number): Promi
   return parts.length === 1 ? parts[0] : Buffer.concat(parts, size);
 }
 
-function redact(text: string, secret: string | undefined): string {
-  return secret && secret.length >= 4 ? text.split(secret).join('[redacted]') : text;
-}
-
 /**
  * Kind of an error object sent inside a 2xx answer (a body or a stream event), read
  * from its type and code since there is no status to go by.
@@ -82,11 +79,11 @@ function inbandKind(error: UpstreamError): { kind: FailureKind; status?: number 
 
 function inbandFailure(err: BadResponse, status: number, secret: string | undefined): AttemptFailure {
   if (err.upstreamError) {
-    const error = { ...err.upstreamError, message: redact(err.upstreamError.message, secret) };
+    const error = redactError(err.upstreamError, secret);
     const inband = inbandKind(error);
-    return { ok: false, kind: inband.kind, status: inband.status ?? status, error, detail: error.message };
+    return { ok: false, kind: inband.kind, status: inband.status ?? status, error, detail: error.code ?? error.type ?? 'in-band error' };
   }
-  return { ok: false, kind: 'bad_response', status, detail: err.message };
+  return { ok: false, kind: 'bad_response', status, detail: redact(err.message, secret) };
 }
 
 /** Why an attempt's own controller aborted it. */
@@ -125,6 +122,8 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
         ? adapter.chatRequest(provider, input.body as ChatBody, target.model)
         : adapter.embeddingsRequest!(provider, input.body as EmbeddingsBody, target.model);
   } catch (err) {
+    // A value nested too deep to serialise is the request's fault too.
+    if (err instanceof RangeError) return { ok: false, kind: 'bad_request', error: { message: 'The request is nested too deeply to relay.' }, detail: 'too deep' };
     if (!(err instanceof InvalidRequestError)) throw err;
     // This provider cannot express the request (a field it cannot translate): the client's
     // fault, as an upstream 400 would be, so the rules decide (by default: return the 400).
@@ -175,20 +174,20 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
   try {
     if (status < 200 || status >= 300) {
       const raw = await readCapped(body, MAX_ERROR_BYTES);
-      const error = raw ? adapter.parseError(raw.toString('utf8')) : undefined;
-      if (error) error.message = redact(error.message, provider.secret);
+      // Redacted before parsing, so no field (nor a cut of the text) can carry the key.
+      const error = raw ? adapter.parseError(redact(raw.toString('utf8'), provider.secret)) : undefined;
       return {
         ok: false,
         kind: classifyStatus(status, error?.code, error?.message),
         status,
         retryAfterMs: parseRetryAfter(response.headers['retry-after'], input.now()),
         error,
-        detail: error?.message ?? `HTTP ${status}`,
+        detail: error?.code ?? error?.type ?? `HTTP ${status}`,
       };
     }
     const type = String(response.headers['content-type'] ?? '');
     if (input.stream && type.includes('text/event-stream')) {
-      const committed = await readUntilContent(adapter.chunks(body));
+      const committed = await readUntilContent(adapter.chunks(body, input.maxResponseBytes), input.maxResponseBytes);
       committed.dispose = own.dispose;
       streaming = true;
       return { ok: true, stream: true, committed };

@@ -105,6 +105,7 @@ export interface ResolvedConfig {
   governance: ResolvedGovernance;
   cache?: ResolvedCache;
   totalMs: number;
+  bodyMs: number;
   maxBodyBytes: number;
   maxResponseBytes: number;
   resume: boolean;
@@ -125,12 +126,13 @@ export function resolveConfig(config: RelayConfig, env: NodeJS.ProcessEnv = proc
   ]);
 
   const timeoutsIn = root.timeouts === undefined ? {} : expectObject(root.timeouts, 'timeouts');
-  onlyKeys(timeoutsIn, 'timeouts', ['connectMs', 'firstByteMs', 'idleMs', 'firstTokenMs', 'totalMs']);
+  onlyKeys(timeoutsIn, 'timeouts', ['connectMs', 'firstByteMs', 'idleMs', 'firstTokenMs', 'bodyMs', 'totalMs']);
   const timeouts: Required<TimeoutOptions> = {
     connectMs: number(timeoutsIn.connectMs, 'timeouts.connectMs', DEFAULTS.timeouts.connectMs, 1),
     firstByteMs: number(timeoutsIn.firstByteMs, 'timeouts.firstByteMs', DEFAULTS.timeouts.firstByteMs, 1),
     idleMs: number(timeoutsIn.idleMs, 'timeouts.idleMs', DEFAULTS.timeouts.idleMs, 1),
     firstTokenMs: number(timeoutsIn.firstTokenMs, 'timeouts.firstTokenMs', DEFAULTS.timeouts.firstTokenMs, 1),
+    bodyMs: number(timeoutsIn.bodyMs, 'timeouts.bodyMs', DEFAULTS.timeouts.bodyMs, 0),
     totalMs: number(timeoutsIn.totalMs, 'timeouts.totalMs', DEFAULTS.timeouts.totalMs, 1),
   };
   const defaults = {
@@ -178,6 +180,7 @@ export function resolveConfig(config: RelayConfig, env: NodeJS.ProcessEnv = proc
     governance,
     cache,
     totalMs: timeouts.totalMs,
+    bodyMs: timeouts.bodyMs,
     maxBodyBytes: number(limitsIn.maxBodyBytes, 'limits.maxBodyBytes', DEFAULTS.limits.maxBodyBytes, 1),
     maxResponseBytes: number(limitsIn.maxResponseBytes, 'limits.maxResponseBytes', DEFAULTS.limits.maxResponseBytes, 1),
     resume: boolean(streamIn.resume, 'stream.resume', DEFAULTS.stream.resume),

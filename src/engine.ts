@@ -64,11 +64,19 @@ export type ChainSuccess = Extract<AttemptResult, { ok: true }> & { target: Reso
 /** Output tokens assumed when a request sets no limit, to compare prices. */
 const TYPICAL_OUTPUT_TOKENS = 500;
 
-function record(target: ResolvedTarget, outcome: AttemptRecord['outcome'], latencyMs: number, status?: number, detail?: string): AttemptRecord {
+const clip = (text: string) => (text.length > 200 ? `${text.slice(0, 200)}…` : text);
+
+function record(target: ResolvedTarget, outcome: AttemptRecord['outcome'], latencyMs: number, status?: number, detail?: string, message?: string): AttemptRecord {
   const r: AttemptRecord = { provider: target.provider.name, model: target.model, outcome, latencyMs };
   if (status !== undefined) r.status = status;
-  if (detail !== undefined) r.detail = detail.length > 200 ? `${detail.slice(0, 200)}…` : detail;
+  if (detail !== undefined) r.detail = clip(detail);
+  if (message !== undefined) r.message = clip(message);
   return r;
+}
+
+/** Attempt records as events carry them: without upstream messages, which may quote the prompt. */
+export function forEvents(attempts: AttemptRecord[]): AttemptRecord[] {
+  return attempts.map(({ message: _, ...rest }) => rest);
 }
 
 /** Runs the chain for one request; see {@link runChain}. */
@@ -240,10 +248,10 @@ class ChainRun {
       done();
       if (result.kind === 'timeout') rt.stats.latency(target, latencyMs);
     }
-    const rec = result.ok ? record(target, 'ok', latencyMs, 200) : record(target, result.kind, latencyMs, result.status, result.detail);
+    const rec = result.ok ? record(target, 'ok', latencyMs, 200) : record(target, result.kind, latencyMs, result.status, result.detail, result.error?.message);
     req.attempts.push(rec);
     if (rt.events.has('attempt')) {
-      const { model: upstreamModel, ...rest } = rec;
+      const { model: upstreamModel, message: _, ...rest } = rec;
       rt.events.emit('attempt', { requestId: req.requestId, model: req.model.name, attempt: n, upstreamModel, ...rest });
     }
     return result;

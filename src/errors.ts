@@ -11,6 +11,7 @@ export type SwitchyardErrorCode =
   | 'ERR_SWITCHYARD_INVALID_REQUEST'
   | 'ERR_SWITCHYARD_MODEL_NOT_FOUND'
   | 'ERR_SWITCHYARD_BODY_TOO_LARGE'
+  | 'ERR_SWITCHYARD_BODY_TIMEOUT'
   | 'ERR_SWITCHYARD_NOT_FOUND'
   | 'ERR_SWITCHYARD_ALL_TARGETS_FAILED'
   | 'ERR_SWITCHYARD_RATE_LIMITED'
@@ -52,8 +53,13 @@ export interface AttemptRecord {
   status?: number;
   /** Milliseconds from sending the request until the outcome was known. */
   latencyMs: number;
-  /** Short reason, e.g. `breaker open` or the upstream's error message (redacted). */
+  /** Short reason in the relay's words, e.g. `breaker open`, `HTTP 503`, an error code. */
   detail?: string;
+  /**
+   * The upstream's own error message (redacted), for the client's error body and debug
+   * header only: it may quote the prompt, so events never carry it.
+   */
+  message?: string;
 }
 
 const BRAND = Symbol.for('switchyard.error');
@@ -173,6 +179,17 @@ export class BodyTooLargeError extends SwitchyardError {
       status: 413,
       type: 'invalid_request_error',
       openaiCode: 'request_too_large',
+    });
+  }
+}
+
+/** The request body did not arrive within `timeouts.bodyMs` (HTTP 408). */
+export class RequestTimeoutError extends SwitchyardError {
+  constructor(ms: number) {
+    super('ERR_SWITCHYARD_BODY_TIMEOUT', `The request body did not arrive within ${ms} ms.`, {
+      status: 408,
+      type: 'invalid_request_error',
+      openaiCode: 'request_timeout',
     });
   }
 }

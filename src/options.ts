@@ -72,6 +72,12 @@ export interface TimeoutOptions {
    */
   firstTokenMs?: number;
   /**
+   * Receiving a client's whole request body; a slower client (a trickle, slowloris) gets
+   * 408 and its connection closed.
+   * @default 30000
+   */
+  bodyMs?: number;
+  /**
    * Overall deadline of one client request across every target, retry and backoff.
    * A non-streaming request must be answered within it; a stream must have started
    * (first content sent) within it, after which `idleMs` alone guards it, so a
@@ -149,7 +155,7 @@ export interface OpenAIProviderConfig {
   /** Per-provider overrides of the global `retry`. */
   retry?: RetryOptions;
   /** Per-provider overrides of `connectMs`, `firstByteMs`, `idleMs` and `firstTokenMs`. */
-  timeouts?: Omit<TimeoutOptions, 'totalMs'>;
+  timeouts?: Omit<TimeoutOptions, 'totalMs' | 'bodyMs'>;
   /**
    * Ask for usage in streams (`stream_options.include_usage`) so cost can be counted;
    * the usage chunk is stripped again when the client did not ask for it. Turn off for
@@ -428,6 +434,7 @@ export const DEFAULTS = {
     firstByteMs: 30_000, // 30 s
     idleMs: 30_000, // 30 s
     firstTokenMs: 60_000, // 1 min
+    bodyMs: 30_000, // 30 s
     totalMs: 120_000, // 2 min
   },
   breaker: {

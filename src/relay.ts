@@ -5,6 +5,7 @@
  * ones (`chat`, `stream`).
  */
 import type { IncomingMessage } from 'node:http';
+import { inspect } from 'node:util';
 import { Pool } from 'undici';
 import { resolveConfig, type ResolvedConfig, type ResolvedProvider, type ResolvedTarget } from './config.js';
 import type { EngineRuntime } from './engine.js';
@@ -247,6 +248,16 @@ export class Relay {
     this.events.emit('control', payload);
   }
 
+  /** What a logger sees: names and counts, never the resolved config (it holds keys). */
+  [inspect.custom](): string {
+    return `Relay { models: ${JSON.stringify([...this.config.models.keys()])}, providers: ${JSON.stringify([...this.config.providers.keys()])}, inFlight: ${this.inflight.size}, closed: ${this.closed} }`;
+  }
+
+  /** `JSON.stringify(relay)` shows the same summary as `inspect`. */
+  toJSON(): Record<string, unknown> {
+    return { models: [...this.config.models.keys()], providers: [...this.config.providers.keys()], inFlight: this.inflight.size, closed: this.closed };
+  }
+
   /** The caller key of an HTTP request, by the configured `callers.key`. */
   callerOf(req: IncomingMessage): string | undefined {
     const key = this.config.governance.callerKey?.(req);
@@ -282,6 +293,11 @@ export class Relay {
   /** @internal Heartbeat interval of waiting streams (0: off), for the HTTP layer. */
   get heartbeatMs(): number {
     return this.config.heartbeatMs;
+  }
+
+  /** @internal The longest wait for a request body, for the HTTP layer. */
+  get bodyTimeoutMs(): number {
+    return this.config.bodyMs;
   }
 
   /** @internal Resolved limits for the HTTP layer. */

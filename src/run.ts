@@ -6,7 +6,7 @@
  * and settled when they end.
  */
 import type { ResolvedConfig, ResolvedModel, ResolvedTarget } from './config.js';
-import { runChain, type ChainSuccess, type EngineRuntime } from './engine.js';
+import { forEvents, runChain, type ChainSuccess, type EngineRuntime } from './engine.js';
 import {
   ClientClosedError,
   DeadlineExceededError,
@@ -75,7 +75,7 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
   const attempts: AttemptRecord[] = [];
   const failed = (err: unknown) => {
     if (isSwitchyardError(err) && events.has('error')) {
-      events.emit('error', { requestId, model: model.name, code: err.code, status: err.status, attempts, latencyMs: now() - started });
+      events.emit('error', { requestId, model: model.name, code: err.code, status: err.status, attempts: forEvents(attempts), latencyMs: now() - started });
     }
     return err;
   };

@@ -362,7 +362,7 @@ describe('failover with Anthropic targets', () => {
       ['server', 529],
       ['ok', 200],
     ]);
-    expect(attempts[0].detail).toBe('mock error 529');
+    expect(attempts[0]).toMatchObject({ detail: 'overloaded_error', message: 'mock error 529' });
   });
 
   it.each([1, 3])('an overloaded_error event after %i events, before content, fails over invisibly', async (events) => {

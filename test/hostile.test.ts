@@ -307,8 +307,8 @@ describe('client input: the extremes', () => {
     expect(a.json.error.param).toBe('messages[0]');
   });
 
-  // BUG: a deeply nested value in a field the relay passes through makes JSON.stringify throw RangeError in openaiProvider.chatRequest: 500 instead of 400.
-  it.fails.each([
+  // Regression test for a bug found here and fixed: a deeply nested value in a field the relay passes through makes JSON.stringify throw RangeError in openaiProvider.chatRequest: 500 instead of 400.
+  it.each([
     ['an unknown field', `{"model":"chat","messages":[{"role":"user","content":"hi"}],"metadata":${deepArrays}}`],
     ['a message content', `{"model":"chat","messages":[{"role":"user","content":${deepArrays}}]}`],
     ['nested objects', `{"model":"chat","messages":[{"role":"user","content":"hi"}],"x":${deepObjects}}`],
@@ -383,8 +383,8 @@ describe('client input: the extremes', () => {
     });
   }
 
-  // BUG: the core has no body-read timeout: a client that trickles its body holds the request (and a socket) for as long as it trickles; proposed `timeouts.bodyMs` in readJsonBody.
-  it.fails('cuts a body that trickles in slower than the body timeout, with a 408', async () => {
+  // Regression test for a bug found here and fixed: the core has no body-read timeout: a client that trickles its body holds the request (and a socket) for as long as it trickles; proposed `timeouts.bodyMs` in readJsonBody.
+  it('cuts a body that trickles in slower than the body timeout, with a 408', async () => {
     const base: RelayConfig = {
       providers: { primary: { type: 'openai', baseURL: h.mocks.primary!.url, apiKey: 'sk-x' } },
       models: { chat: { targets: [{ provider: 'primary', model: 'm' }] } },
@@ -444,8 +444,8 @@ describe('client input: the extremes', () => {
     expect(a.headers['x-switchyard-request-id']).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  // BUG: metaHeaders puts JSON.stringify(attempts) in x-switchyard-attempt-details; a non-Latin-1 upstream error message makes writeHead throw ERR_INVALID_CHAR (unhandled rejection, client hangs, or a stream left in flight).
-  it.fails('x-switchyard-debug with an upstream error message in Chinese still answers, leaks nothing and leaves nothing in flight', async () => {
+  // Regression test for a bug found here and fixed: metaHeaders puts JSON.stringify(attempts) in x-switchyard-attempt-details; a non-Latin-1 upstream error message makes writeHead throw ERR_INVALID_CHAR (unhandled rejection, client hangs, or a stream left in flight).
+  it('x-switchyard-debug with an upstream error message in Chinese still answers, leaks nothing and leaves nothing in flight', async () => {
     const local = await startHarness(['primary', 'backup'], { retry: { attempts: 1 } });
     const seen: unknown[] = [];
     const record = (reason: unknown) => seen.push(reason);
@@ -479,8 +479,8 @@ describe('client input: the extremes', () => {
 });
 
 describe('configuration names in response headers', () => {
-  // BUG: metaHeaders (http/respond.ts) writes model, chain and provider names into headers unencoded and resolveConfig accepts any string: a name outside Latin-1 makes writeHead throw (500 for every answer, unhandled rejection for every error).
-  it.fails('a public model and provider named outside Latin-1 still get answers', async () => {
+  // Regression test for a bug found here and fixed: metaHeaders (http/respond.ts) writes model, chain and provider names into headers unencoded and resolveConfig accepts any string: a name outside Latin-1 makes writeHead throw (500 for every answer, unhandled rejection for every error).
+  it('a public model and provider named outside Latin-1 still get answers', async () => {
     const mock = await createMockUpstream({ name: 'm' });
     const relay = createRelay({
       providers: { 'fournisseur-été-中': { type: 'openai', baseURL: mock.url, apiKey: 'sk-x' } },
@@ -649,8 +649,8 @@ describe('hostile upstreams', () => {
     }
   });
 
-  // BUG: readEvents (stream/sse.ts) creates its eventsource-parser without maxBufferSize: a `data:` line that never ends is buffered without limit.
-  it.fails('a never-ending SSE line after content is cut at a cap, with a stream_interrupted event', async () => {
+  // Regression test for a bug found here and fixed: readEvents (stream/sse.ts) creates its eventsource-parser without maxBufferSize: a `data:` line that never ends is buffered without limit.
+  it('a never-ending SSE line after content is cut at a cap, with a stream_interrupted event', async () => {
     evil = await hostile(async (_req, res, track) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(chunk({ role: 'assistant', content: 'Hello' }));
@@ -664,8 +664,8 @@ describe('hostile upstreams', () => {
     expect(evil.stats.sent).toBeLessThan(MAX_RESPONSE + SLACK);
   });
 
-  // BUG: same root cause: `data:` lines without the blank line that ends an event accumulate in the parser without limit.
-  it.fails('data lines that never end their event are cut at a cap', async () => {
+  // Regression test for a bug found here and fixed: same root cause: `data:` lines without the blank line that ends an event accumulate in the parser without limit.
+  it('data lines that never end their event are cut at a cap', async () => {
     evil = await hostile(async (_req, res, track) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       res.write(chunk({ role: 'assistant', content: 'Hello' }));
@@ -676,8 +676,8 @@ describe('hostile upstreams', () => {
     expect(evil.stats.sent).toBeLessThan(MAX_RESPONSE + SLACK);
   });
 
-  // BUG: readUntilContent (stream/commit.ts) holds every pre-content chunk with no byte cap: an upstream that streams role-only chunks is buffered until firstTokenMs.
-  it.fails('a stream of preamble that never brings content is cut at a cap and the backup answers', async () => {
+  // Regression test for a bug found here and fixed: readUntilContent (stream/commit.ts) holds every pre-content chunk with no byte cap: an upstream that streams role-only chunks is buffered until firstTokenMs.
+  it('a stream of preamble that never brings content is cut at a cap and the backup answers', async () => {
     evil = await hostile(async (_req, res, track) => {
       res.writeHead(200, { 'content-type': 'text/event-stream' });
       await flood(res, Buffer.from(chunk({ role: 'assistant' }).repeat(500)), 24 * 1024 * 1024, track);
@@ -703,8 +703,8 @@ describe('hostile upstreams', () => {
     expect(r.text.trim().endsWith('data: [DONE]')).toBe(true);
   });
 
-  // BUG: a non-streaming answer is forwarded as the upstream's raw bytes (openaiProvider.completion returns `raw`): invalid UTF-8 reaches the client under `charset=utf-8`.
-  it.fails('invalid UTF-8 in a JSON answer never reaches the client as such', async () => {
+  // Regression test for a bug found here and fixed: a non-streaming answer is forwarded as the upstream's raw bytes (openaiProvider.completion returns `raw`): invalid UTF-8 reaches the client under `charset=utf-8`.
+  it('invalid UTF-8 in a JSON answer never reaches the client as such', async () => {
     evil = await hostile((_req, res) => {
       const [head, tail] = JSON.stringify({ id: 'x', object: 'chat.completion', choices: [{ index: 0, message: { role: 'assistant', content: 'AB' }, finish_reason: 'stop' }] }).split('AB');
       res.writeHead(200, { 'content-type': 'application/json' });

@@ -4,7 +4,7 @@
  * body a host's parser (express.json, koa-bodyparser) already produced.
  */
 import type { IncomingMessage } from 'node:http';
-import { BodyTooLargeError, InvalidRequestError } from '../errors.js';
+import { BodyTooLargeError, InvalidRequestError, RequestTimeoutError } from '../errors.js';
 
 function parseJson(text: string): unknown {
   if (text.trim() === '') throw new InvalidRequestError('The request body is empty; expected a JSON object.');
@@ -20,7 +20,7 @@ function parseJson(text: string): unknown {
  * (`req.body`, with the stream consumed) is used as it is; otherwise the stream is read
  * up to `limit` bytes.
  */
-export async function readJsonBody(req: IncomingMessage & { body?: unknown }, limit: number, parsed?: unknown): Promise<unknown> {
+export async function readJsonBody(req: IncomingMessage & { body?: unknown }, limit: number, parsed?: unknown, timeoutMs = 0): Promise<unknown> {
   // Checked before a pre-parsed body is taken too: a host parser's own limit (100 kb for
   // express.json and Nest, 1 MB for koa-bodyparser) must not replace the relay's.
   const declared = Number(req.headers['content-length']);
@@ -32,14 +32,7 @@ export async function readJsonBody(req: IncomingMessage & { body?: unknown }, li
     return preParsed;
   }
 
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > limit) throw new BodyTooLargeError(limit);
-    parts.push(chunk as Buffer);
-  }
-  const buffer = parts.length === 1 ? parts[0]! : Buffer.concat(parts, size);
+  const buffer = await readAll(req, limit, timeoutMs);
   // fatal: bytes that are not UTF-8 are a bad request, not a body to guess at.
   let text: string;
   try {
@@ -48,4 +41,41 @@ export async function readJsonBody(req: IncomingMessage & { body?: unknown }, li
     throw new InvalidRequestError('The request body is not valid UTF-8.');
   }
   return parseJson(text);
+}
+
+/**
+ * Reads a request stream whole, up to `limit` bytes and within `timeoutMs` (0: no limit),
+ * so a client trickling its body (slowloris) cannot hold a request open for long.
+ */
+function readAll(req: IncomingMessage, limit: number, timeoutMs: number): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    const timer = timeoutMs > 0 ? setTimeout(() => finish(new RequestTimeoutError(timeoutMs)), timeoutMs) : undefined;
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) finish(new BodyTooLargeError(limit));
+      else parts.push(chunk);
+    };
+    const onEnd = () => finish();
+    const onError = (err: Error) => finish(err);
+    const onClose = () => finish(new Error('request closed before its body was read'));
+    function finish(err?: Error) {
+      clearTimeout(timer);
+      req.off('data', onData);
+      req.off('end', onEnd);
+      req.off('error', onError);
+      req.off('close', onClose);
+      if (err) {
+        req.pause();
+        reject(err);
+      } else {
+        resolve(parts.length === 1 ? parts[0]! : Buffer.concat(parts, size));
+      }
+    }
+    req.on('data', onData);
+    req.on('end', onEnd);
+    req.on('error', onError);
+    req.on('close', onClose);
+  });
 }

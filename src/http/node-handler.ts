@@ -91,7 +91,7 @@ export async function handleEndpoint(
   res.on('close', onClose);
   let stopHeartbeat: (() => void) | undefined;
   try {
-    const body = await readJsonBody(req, relay.maxBodyBytes, parsedBody);
+    const body = await readJsonBody(req, relay.maxBodyBytes, parsedBody, relay.bodyTimeoutMs);
     if (endpoint === 'chat' && relay.heartbeatMs > 0 && (body as { stream?: unknown } | null)?.stream === true) {
       stopHeartbeat = startHeartbeat(res, relay.heartbeatMs);
     }
@@ -115,7 +115,7 @@ export async function handleEndpoint(
     const attempts: AttemptRecord[] = isSwitchyardError(err) ? err.attempts : [];
     const headers = metaHeaders({ requestId, attempts }, debug);
     // A body we did not finish reading would be parsed as the next request on this socket.
-    if (isSwitchyardError(err) && err.status === 413) headers.connection = 'close';
+    if (isSwitchyardError(err) && (err.status === 413 || err.status === 408)) headers.connection = 'close';
     sendError(res, err, headers);
   } finally {
     res.off('close', onClose);
@@ -214,7 +214,7 @@ export function createNodeHandler(relay: Relay, options: NodeHandlerOptions): No
     const endpoint = route === '/chat/completions' ? 'chat' : route === '/embeddings' ? 'embeddings' : undefined;
     if (endpoint) {
       if (req.method === 'POST') {
-        void handleEndpoint(relay, endpoint, req, res);
+        handleEndpoint(relay, endpoint, req, res).catch(() => res.destroy());
         return;
       }
       return sendError(res, new MethodNotAllowedError(req.method ?? '', 'POST'), { allow: 'POST' });

@@ -9,21 +9,29 @@ import type { RelayMeta } from '../relay.js';
 import type { RelayStream } from '../stream/relay-stream.js';
 import { frame } from '../stream/sse.js';
 
+/**
+ * A header value with everything outside printable ASCII written as `\uXXXX`: names and
+ * upstream messages may be in any script, and Node refuses such bytes in headers.
+ */
+export function headerSafe(value: string): string {
+  return /^[\x20-\x7e]*$/.test(value) ? value : value.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
 /** Response headers that tell a client who served and how. */
 export function metaHeaders(meta: Partial<RelayMeta> & { requestId: string; attempts: AttemptRecord[] }, debug: boolean): Record<string, string> {
   const headers: Record<string, string> = {
     'x-switchyard-request-id': meta.requestId,
     'x-switchyard-attempts': String(meta.attempts.filter((a) => a.outcome !== 'skipped').length),
   };
-  if (meta.provider !== undefined) headers['x-switchyard-provider'] = meta.provider;
-  if (meta.upstreamModel !== undefined) headers['x-switchyard-model'] = meta.upstreamModel;
-  if (meta.chain !== undefined) headers['x-switchyard-chain'] = meta.chain;
+  if (meta.provider !== undefined) headers['x-switchyard-provider'] = headerSafe(meta.provider);
+  if (meta.upstreamModel !== undefined) headers['x-switchyard-model'] = headerSafe(meta.upstreamModel);
+  if (meta.chain !== undefined) headers['x-switchyard-chain'] = headerSafe(meta.chain);
   if (meta.strategy !== undefined) headers['x-switchyard-strategy'] = meta.strategy;
-  if (meta.fallbacks !== undefined && meta.fallbacks.length > 0) headers['x-switchyard-fallbacks'] = meta.fallbacks.join(', ');
+  if (meta.fallbacks !== undefined && meta.fallbacks.length > 0) headers['x-switchyard-fallbacks'] = headerSafe(meta.fallbacks.join(', '));
   if (meta.costUsd !== undefined) headers['x-switchyard-cost-usd'] = meta.costUsd.toFixed(8).replace(/0+$/, '').replace(/\.$/, '');
   if (meta.cache !== undefined) headers['x-switchyard-cache'] = meta.cache;
   if (meta.headers) Object.assign(headers, meta.headers);
-  if (debug) headers['x-switchyard-attempt-details'] = JSON.stringify(meta.attempts);
+  if (debug) headers['x-switchyard-attempt-details'] = headerSafe(JSON.stringify(meta.attempts));
   return headers;
 }
 
@@ -40,7 +48,12 @@ export function sendJson(res: ServerResponse, status: number, headers: Record<st
 /** Writes an error as OpenAI's envelope with the status decided in `errors.ts`. */
 export function sendError(res: ServerResponse, err: unknown, headers: Record<string, string>): void {
   const { status, headers: errorHeaders, body } = toErrorResponse(err);
-  sendJson(res, status, { ...headers, ...errorHeaders }, JSON.stringify(body));
+  try {
+    sendJson(res, status, { ...headers, ...errorHeaders }, JSON.stringify(body));
+  } catch {
+    // Nothing more can be said to this client; never leave it hanging.
+    res.destroy();
+  }
 }
 
 const SSE_HEADERS = {
@@ -90,13 +103,13 @@ function drained(res: ServerResponse): Promise<void> {
  * started ends with an OpenAI error event, never a hung socket.
  */
 export async function sendStream(res: ServerResponse, headers: Record<string, string>, chunks: RelayStream): Promise<void> {
-  if (!res.headersSent) {
-    res.writeHead(200, { ...headers, ...SSE_HEADERS });
-  } else {
-    // Heartbeats already sent the headers: say who serves in a comment instead.
-    res.write(`: ${Object.entries(headers).map(([k, v]) => `${k}=${v}`).join(' ')}\n\n`);
-  }
   try {
+    if (!res.headersSent) {
+      res.writeHead(200, { ...headers, ...SSE_HEADERS });
+    } else {
+      // Heartbeats already sent the headers: say who serves in a comment instead.
+      res.write(`: ${Object.entries(headers).map(([k, v]) => `${k}=${v}`).join(' ')}\n\n`);
+    }
     for await (const data of chunks) {
       if (!res.write(frame(data))) await drained(res);
       if (res.destroyed) break;

@@ -24,7 +24,7 @@ interface ToolBlock {
 }
 
 /** Translates the SSE `body` of an Anthropic stream. Throws {@link BadResponse}. */
-export async function* anthropicChunks(body: AsyncIterable<Uint8Array>): AsyncGenerator<string> {
+export async function* anthropicChunks(body: AsyncIterable<Uint8Array>, maxEventBytes: number): AsyncGenerator<string> {
   let id = '';
   let model = '';
   const created = Math.floor(Date.now() / 1000);
@@ -44,7 +44,7 @@ export async function* anthropicChunks(body: AsyncIterable<Uint8Array>): AsyncGe
     return tool.sentArguments ? undefined : toolDelta(tool.index, { function: { arguments: JSON.stringify(tool.input ?? {}) } });
   };
 
-  for await (const event of readEvents(body)) {
+  for await (const event of readEvents(body, maxEventBytes)) {
     if (event.data === '') continue;
     const data = parseJson(event.data, 'an SSE event');
     switch (data.type ?? event.event) {

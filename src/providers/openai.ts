@@ -4,6 +4,7 @@
  * Gemini's OpenAI endpoint, vLLM, Ollama). Requests pass through untouched except for
  * `model`; answers are checked, not rewritten.
  */
+import { isUtf8 } from 'node:buffer';
 import { readEvents } from '../stream/sse.js';
 import { BadResponse, usageOf, type Answer, type ChatBody, type ProviderAdapter, type UpstreamError } from './provider.js';
 
@@ -23,6 +24,8 @@ function errorOf(value: unknown): UpstreamError | undefined {
 
 /** Returns `raw` (and its usage) if it is a JSON object with an array `field` and no in-band error. */
 function checked(raw: Buffer, field: 'choices' | 'data'): Answer {
+  // Bytes that are not UTF-8 would reach a client told `charset=utf-8`: send them repaired.
+  if (!isUtf8(raw)) raw = Buffer.from(raw.toString('utf8'));
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw.toString('utf8'));
@@ -69,8 +72,8 @@ export const openaiProvider: ProviderAdapter = {
     return checked(raw, 'data');
   },
 
-  async *chunks(body) {
-    for await (const event of readEvents(body)) {
+  async *chunks(body, maxEventBytes) {
+    for await (const event of readEvents(body, maxEventBytes)) {
       const data = event.data;
       if (data === '[DONE]') {
         yield data;

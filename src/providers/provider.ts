@@ -82,5 +82,5 @@ export interface ProviderAdapter {
    * Turns an upstream SSE body into OpenAI chunk payloads (`data:` contents, `[DONE]`
    * last). Throws {@link BadResponse} on an unreadable or in-band error event.
    */
-  chunks(body: AsyncIterable<Uint8Array>): AsyncGenerator<string>;
+  chunks(body: AsyncIterable<Uint8Array>, maxEventBytes: number): AsyncGenerator<string>;
 }

@@ -47,14 +47,18 @@ export function hasContent(chunk: unknown): boolean {
  * upstream body is released. A stream that ends before any content is a failure too,
  * unless it ended properly with `[DONE]` (an empty answer is still an answer).
  */
-export async function readUntilContent(chunks: AsyncGenerator<string>): Promise<CommittedStream> {
+export async function readUntilContent(chunks: AsyncGenerator<string>, maxHeldBytes: number): Promise<CommittedStream> {
   const held: string[] = [];
+  let heldBytes = 0;
   try {
     for (;;) {
       const next = await chunks.next();
       if (next.done) throw new BadResponse('upstream stream ended before any content');
       const data = next.value;
       held.push(data);
+      // An upstream that streams preamble and never content is not buffered without end.
+      heldBytes += data.length;
+      if (heldBytes > maxHeldBytes) throw new BadResponse(`upstream sent over ${maxHeldBytes} bytes before any content`);
       if (data === DONE) return { held, rest: chunks, done: true };
       let parsed: unknown;
       try {

@@ -11,6 +11,7 @@ import type { ResolvedTarget } from '../config.js';
 import { ClientClosedError, StreamInterruptedError, type AttemptRecord } from '../errors.js';
 import type { CommittedStream } from './commit.js';
 import { DONE } from './sse.js';
+import { redact } from '../redact.js';
 
 /** How a relayed stream ended. */
 export type StreamOutcome = 'complete' | 'interrupted' | 'aborted';
@@ -232,8 +233,9 @@ export class RelayStream implements AsyncIterableIterator<string> {
       await this.finish('aborted');
       return END;
     }
-    const detail = err instanceof Error ? err.message : String(err);
-    const error = new StreamInterruptedError(detail, this.hooks.attempts, err);
+    // An in-stream error may echo the provider's key: it is redacted like any other.
+    const detail = redact(err instanceof Error ? err.message : String(err), this.segment.target.provider.secret);
+    const error = new StreamInterruptedError(detail, this.hooks.attempts);
     await this.finish('interrupted', error);
     throw error;
   }

@@ -5,17 +5,27 @@
  * events for a client.
  */
 import { createParser, type EventSourceMessage } from 'eventsource-parser';
+import { BadResponse } from '../providers/provider.js';
 
 /**
  * Yields the events of an SSE byte stream as they complete. Ending the iteration
  * early (break, return, throw) ends the iteration of `body`, which destroys it.
  */
-export async function* readEvents(body: AsyncIterable<Uint8Array>): AsyncGenerator<EventSourceMessage> {
+export async function* readEvents(body: AsyncIterable<Uint8Array>, maxEventBytes: number): AsyncGenerator<EventSourceMessage> {
   const queue: EventSourceMessage[] = [];
-  const parser = createParser({ onEvent: (event) => queue.push(event) });
+  let tooBig = false;
+  // A line (or an event) that never ends must not be buffered forever.
+  const parser = createParser({
+    onEvent: (event) => queue.push(event),
+    onError: (error) => {
+      if (error.type === 'max-buffer-size-exceeded') tooBig = true;
+    },
+    maxBufferSize: maxEventBytes,
+  });
   const decoder = new TextDecoder();
   for await (const chunk of body) {
     parser.feed(decoder.decode(chunk, { stream: true }));
+    if (tooBig) throw new BadResponse(`upstream sent an SSE event larger than ${maxEventBytes} bytes`);
     for (let i = 0; i < queue.length; i++) yield queue[i]!;
     queue.length = 0;
   }
