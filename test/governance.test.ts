@@ -4,15 +4,9 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRelay, MemoryStore, type RelayConfig, type Store } from 'switchyard';
-import type { MockUpstream } from 'switchyard/testing';
-import { closeServer, listen, MESSAGES, postChat, sseData, startMocks } from './helpers/harness.js';
+import { MESSAGES, postChat, sseData, startRelay } from './helpers/harness.js';
 
-interface Setup {
-  url: string;
-  mocks: Record<string, MockUpstream>;
-  relay: ReturnType<typeof createRelay>;
-  close(): Promise<void>;
-}
+type Setup = Awaited<ReturnType<typeof startRelay>>;
 let current: Setup | undefined;
 afterEach(async () => {
   await current?.close();
@@ -20,21 +14,7 @@ afterEach(async () => {
 });
 
 async function setup(names: string[], build: () => Omit<RelayConfig, 'providers'>): Promise<Setup> {
-  const mocks = await startMocks(names);
-  const providers: RelayConfig['providers'] = {};
-  for (const [name, mock] of Object.entries(mocks)) providers[name] = { type: 'openai', baseURL: mock.url, apiKey: `sk-${name}-secret` };
-  const relay = createRelay({ providers, retry: { attempts: 1 }, ...build() });
-  const { server, origin } = await listen(relay.nodeHandler({ prefix: '/v1' }));
-  current = {
-    url: `${origin}/v1`,
-    mocks,
-    relay,
-    async close() {
-      await closeServer(server);
-      await relay.close();
-      await Promise.all(Object.values(mocks).map((m) => m.close()));
-    },
-  };
+  current = await startRelay(names, build);
   return current;
 }
 

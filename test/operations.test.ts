@@ -4,40 +4,17 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRelay, type RelayConfig } from 'switchyard';
-import type { MockUpstream } from 'switchyard/testing';
-import { closeServer, listen, MESSAGES, postChat, sseData, startMocks, streamedText } from './helpers/harness.js';
+import { MESSAGES, postChat, sseData, startRelay, streamedText } from './helpers/harness.js';
 
-interface Setup {
-  url: string;
-  mocks: Record<string, MockUpstream>;
-  relay: ReturnType<typeof createRelay>;
-  config: RelayConfig;
-  close(): Promise<void>;
-}
+type Setup = Awaited<ReturnType<typeof startRelay>>;
 let current: Setup | undefined;
 afterEach(async () => {
   await current?.close();
   current = undefined;
 });
 
-async function setup(names: string[], adminRoutes = false): Promise<Setup> {
-  const mocks = await startMocks(names);
-  const providers: RelayConfig['providers'] = {};
-  for (const [name, mock] of Object.entries(mocks)) providers[name] = { type: 'openai', baseURL: mock.url, apiKey: `sk-${name}` };
-  const config: RelayConfig = { providers, models: { m: { targets: [{ provider: names[0]!, model: 'x' }] } }, retry: { attempts: 1 } };
-  const relay = createRelay(config);
-  const { server, origin } = await listen(relay.nodeHandler({ prefix: '/v1', admin: adminRoutes }));
-  current = {
-    url: `${origin}/v1`,
-    mocks,
-    relay,
-    config,
-    async close() {
-      await closeServer(server);
-      await relay.close();
-      await Promise.all(Object.values(mocks).map((m) => m.close()));
-    },
-  };
+async function setup(names: string[], admin = false): Promise<Setup> {
+  current = await startRelay(names, () => ({ models: { m: { targets: [{ provider: names[0]!, model: 'x' }] } } }), { admin });
   return current;
 }
 

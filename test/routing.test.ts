@@ -6,8 +6,7 @@
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { createRelay, type RelayConfig } from 'switchyard';
-import type { MockUpstream } from 'switchyard/testing';
-import { closeServer, listen, MESSAGES, postChat, startMocks } from './helpers/harness.js';
+import { MESSAGES, postChat, startRelay } from './helpers/harness.js';
 
 /** A seeded PRNG (mulberry32), so random strategies are reproducible. */
 function seeded(seed: number): () => number {
@@ -21,12 +20,7 @@ function seeded(seed: number): () => number {
   };
 }
 
-interface Setup {
-  url: string;
-  mocks: Record<string, MockUpstream>;
-  relay: ReturnType<typeof createRelay>;
-  close(): Promise<void>;
-}
+type Setup = Awaited<ReturnType<typeof startRelay>>;
 let current: Setup | undefined;
 afterEach(async () => {
   await current?.close();
@@ -35,21 +29,7 @@ afterEach(async () => {
 
 /** Mocks `names`, one provider each, and a relay built by `build(providers)`. */
 async function setup(names: string[], build: (p: RelayConfig['providers']) => Omit<RelayConfig, 'providers'>): Promise<Setup> {
-  const mocks = await startMocks(names);
-  const providers: RelayConfig['providers'] = {};
-  for (const [name, mock] of Object.entries(mocks)) providers[name] = { type: 'openai', baseURL: mock.url, apiKey: `sk-${name}` };
-  const relay = createRelay({ providers, retry: { attempts: 1, baseDelayMs: 1 }, ...build(providers) });
-  const { server, origin } = await listen(relay.nodeHandler({ prefix: '/v1' }));
-  current = {
-    url: `${origin}/v1`,
-    mocks,
-    relay,
-    async close() {
-      await closeServer(server);
-      await relay.close();
-      await Promise.all(Object.values(mocks).map((m) => m.close()));
-    },
-  };
+  current = await startRelay(names, build);
   return current;
 }
 

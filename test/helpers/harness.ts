@@ -5,7 +5,7 @@
 import { once } from 'node:events';
 import http, { type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { createRelay, type Relay, type RelayConfig } from 'switchyard';
+import { createRelay, type NodeHandlerOptions, type Relay, type RelayConfig } from 'switchyard';
 import { createMockUpstream, type MockUpstream, type MockUpstreamOptions } from 'switchyard/testing';
 
 export interface Harness {
@@ -100,4 +100,33 @@ export function streamedText(text: string): string {
     .map((d) => JSON.parse(d))
     .map((c) => c.choices?.[0]?.delta?.content ?? '')
     .join('');
+}
+
+/**
+ * Mocks `names` (one OpenAI-compatible provider each, key `sk-<name>`) and a relay on
+ * node:http under `/v1` whose models, chains and options come from `build(providers)`.
+ */
+export async function startRelay(
+  names: string[],
+  build: (providers: RelayConfig['providers']) => Omit<RelayConfig, 'providers'>,
+  handler: NodeHandlerOptions = {},
+): Promise<Harness & { config: RelayConfig }> {
+  const mocks = await startMocks(names);
+  const providers: RelayConfig['providers'] = {};
+  for (const [name, mock] of Object.entries(mocks)) providers[name] = { type: 'openai', baseURL: mock.url, apiKey: `sk-${name}` };
+  const config: RelayConfig = { providers, retry: { attempts: 1, baseDelayMs: 1 }, ...build(providers) };
+  const relay = createRelay(config);
+  const { server, origin } = await listen(relay.nodeHandler({ ...handler, prefix: '/v1' }));
+  return {
+    relay,
+    server,
+    config,
+    url: `${origin}/v1`,
+    mocks,
+    async close() {
+      await closeServer(server);
+      await relay.close();
+      await Promise.all(Object.values(mocks).map((m) => m.close()));
+    },
+  };
 }
