@@ -8,7 +8,10 @@ export default defineConfig({
     koa: 'adapters/koa/index.ts',
     nest: 'adapters/nest/index.ts',
     metrics: 'src/metrics.ts',
+    redis: 'src/redis.ts',
     testing: 'src/testing/index.ts',
+    // `switchyard serve`; its `#!/usr/bin/env node` line is kept and the file made executable.
+    cli: 'src/cli.ts',
   },
   format: ['esm', 'cjs'],
   dts: true,
@@ -18,5 +21,5 @@ export default defineConfig({
   sourcemap: true,
   splitting: true,
   // Adapters import the core by its package name, so every entry shares one copy of it.
-  external: ['switchyard', /^@nestjs\//, 'rxjs', 'reflect-metadata', 'koa', 'express', 'prom-client'],
+  external: ['switchyard', /^@nestjs\//, 'rxjs', 'reflect-metadata', 'koa', 'express', 'prom-client', 'ioredis'],
 });

@@ -11,6 +11,7 @@ export default defineConfig({
       { find: /^switchyard\/nest$/, replacement: here('./adapters/nest/index.ts') },
       { find: /^switchyard\/testing$/, replacement: here('./src/testing/index.ts') },
       { find: /^switchyard\/metrics$/, replacement: here('./src/metrics.ts') },
+      { find: /^switchyard\/redis$/, replacement: here('./src/redis.ts') },
       { find: /^switchyard$/, replacement: here('./src/index.ts') },
     ],
   },

@@ -40,6 +40,8 @@ export interface EngineRuntime {
   breaker(target: ResolvedTarget): CircuitBreaker;
   /** Whether the target's provider is being drained (no new requests). */
   draining?(target: ResolvedTarget): boolean;
+  /** With a shared store: whether this instance may send the half-open probe (one instance does). */
+  acquireProbe?(target: ResolvedTarget): Promise<boolean>;
 }
 
 /** One client request as the engine sees it. */
@@ -170,7 +172,12 @@ class ChainRun {
         this.gated++;
         return undefined;
       }
-      const admission = breaker.admit();
+      let admission = breaker.admit();
+      if (admission === 'probe' && this.rt.acquireProbe && !(await this.rt.acquireProbe(target))) {
+        // Another instance carries the probe: wait for its verdict like any open breaker.
+        breaker.release();
+        admission = 'reject';
+      }
       if (admission === 'reject') {
         req.attempts.push(record(target, 'skipped', 0, undefined, 'breaker open'));
         this.cooldownMs = Math.min(this.cooldownMs, breaker.remainingCooldown());

@@ -48,7 +48,9 @@ export type { StatsSnapshot, HealthSnapshot, TargetStats } from './observe/stats
 export type { Endpoint } from './providers/provider.js';
 export type { RelayStream, StreamOutcome } from './stream/relay-stream.js';
 export { MemoryStore } from './store/memory.js';
-export type { Store, BucketState, BudgetState, Awaitable } from './store/store.js';
+export type { Store, BucketState, BudgetState, Awaitable, BreakerTransition, BreakerSubscriber, ProbeClaim } from './store/store.js';
 export { DEFAULT_PRICES, priceOf, costOf } from './pricing.js';
 export type { RateLimit, Budget, CallerOptions, CacheOptions, Strategy, RoutingOptions, ChainConfig, ChainStep, Price, HealthCheckOptions, StreamOptions } from './options.js';
 export { CallerRateLimitedError, BudgetExceededError, StoreUnavailableError } from './errors.js';
+export { loadConfigFile, watchConfigFile } from './config-file.js';
+export type { WatchConfigFileOptions, ConfigFileWatcher } from './config-file.js';

@@ -23,6 +23,7 @@ import { startHealthChecks } from './routing/health.js';
 import { TargetStats } from './routing/stats.js';
 import { StatsCollector, type HealthSnapshot, type StatsSnapshot } from './observe/stats.js';
 import { runRequest, type RequestHost } from './run.js';
+import { BreakerSync } from './store/breaker-sync.js';
 import type { RelayStream } from './stream/relay-stream.js';
 
 /** One request handed to the relay by an adapter or by host code. */
@@ -129,6 +130,8 @@ export class Relay {
   private closed = false;
   private closing: Promise<void> | undefined;
   private collector: StatsCollector | undefined;
+  /** Shares breaker verdicts with other instances, when the store can. */
+  private sync: BreakerSync | undefined;
   /** What each request borrows from the relay; replaced whole by `update()`. */
   private host!: RequestHost;
 
@@ -139,6 +142,12 @@ export class Relay {
 
   /** Makes `config` the one new requests use (requests in flight keep theirs). */
   private install(config: ResolvedConfig, previous?: RequestHost): void {
+    const { store } = config.governance;
+    if (this.sync?.store !== store) {
+      this.sync?.close();
+      this.sync = BreakerSync.start(store, { events: this.events, now: config.now, breaker: (id) => this.breakerById(id) });
+    }
+    const sync = this.sync;
     const runtime: EngineRuntime = {
       config,
       events: this.events,
@@ -147,6 +156,7 @@ export class Relay {
       breaker: (target) => this.breaker(target),
       stats: this.targetStats,
       draining: (target) => this.draining.has(target.provider.name),
+      acquireProbe: sync && ((target) => sync.probe(target)),
     };
     const { governance, cache, now } = config;
     const relay = this;
@@ -224,7 +234,10 @@ export class Relay {
   setBreaker(provider: string, model: string | undefined, state: 'open' | 'closed' | 'auto', options: { actor?: string } = {}): void {
     const targets = this.allTargets().filter((t) => t.provider.name === provider && (model === undefined || t.model === model));
     if (targets.length === 0) throw new InvalidRequestError(`No target ${model === undefined ? `on provider ${provider}` : `${provider}/${model}`}.`, 'provider');
-    for (const t of targets) this.breaker(t).force(state === 'auto' ? undefined : state);
+    // An override is this instance's own: it is not published to the others.
+    const apply = () => targets.forEach((t) => this.breaker(t).force(state === 'auto' ? undefined : state));
+    if (this.sync) this.sync.quietly(apply);
+    else apply();
     this.emitControl({ action: 'breaker', actor: options.actor, provider, model, state });
   }
 
@@ -242,6 +255,21 @@ export class Relay {
   undrain(provider: string, options: { actor?: string } = {}): void {
     this.draining.delete(provider);
     this.emitControl({ action: 'undrain', actor: options.actor, provider });
+  }
+
+  /**
+   * Reports a configuration that could not be applied (an unreadable file, a syntax
+   * error, one `update` refused) as a `control` event with `action: 'configError'` and
+   * `detail: { path, message }`. Changes nothing: the configuration in force stays.
+   * `watchConfigFile` calls it; `message` must not hold keys.
+   *
+   * @example
+   * ```ts
+   * relay.reportConfigError('/etc/switchyard.json', 'invalid JSON at line 3, column 7', { actor: 'file:/etc/switchyard.json' });
+   * ```
+   */
+  reportConfigError(path: string, message: string, options: { actor?: string } = {}): void {
+    this.emitControl({ action: 'configError', actor: options.actor, detail: { path, message } });
   }
 
   private emitControl(payload: RelayEventMap['control']): void {
@@ -457,6 +485,7 @@ export class Relay {
     this.pools.clear();
     await Promise.all(pools.map((p) => p.destroy().catch(() => {})));
     this.events.clear();
+    this.sync?.close();
     if (this.config.governance.ownStore) await this.config.governance.store.close?.();
   }
 
@@ -474,6 +503,12 @@ export class Relay {
     return pool;
   }
 
+  /** The breaker of a target by its id (a shared store names targets so). */
+  private breakerById(id: string): CircuitBreaker | undefined {
+    const target = this.allTargets().find((t) => t.id === id);
+    return target && this.breaker(target);
+  }
+
   private breakerCooldown(id: string): number {
     return this.allTargets().find((t) => t.id === id)?.breaker.cooldownMs ?? 0;
   }
@@ -483,6 +518,7 @@ export class Relay {
     if (!breaker) {
       const id = { provider: target.provider.name, model: target.model };
       breaker = new CircuitBreaker(target.breaker, this.config.now, (state) => {
+        this.sync?.changed(target.id, state, breaker!);
         if (state === 'open') this.events.emit('breakerOpen', { ...id, failures: breaker!.failures, cooldownMs: this.breakerCooldown(target.id) });
         else if (state === 'half-open') this.events.emit('breakerHalfOpen', id);
         else this.events.emit('breakerClose', id);

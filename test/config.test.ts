@@ -71,3 +71,18 @@ describe('config validation', () => {
     }
   });
 });
+
+describe('config errors never print a key', () => {
+  it('rejects a key pasted into apiKeyEnv without repeating it', () => {
+    try {
+      createRelay({
+        providers: { p: { type: 'openai', baseURL: 'https://api.example.com/v1', apiKeyEnv: 'sk-live-0123456789abcdef' } },
+        models: { m: { targets: [{ provider: 'p', model: 'x' }] } },
+      });
+      throw new Error('expected a config error');
+    } catch (err) {
+      expect((err as Error).message).toContain('providers.p.apiKeyEnv: expected the name of an environment variable');
+      expect((err as Error).message).not.toContain('sk-live');
+    }
+  });
+});

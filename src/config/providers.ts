@@ -62,6 +62,10 @@ export function resolveProvider(
   if (o.apiKey !== undefined) secret = string(o.apiKey, `${path}.apiKey`);
   if (o.apiKeyEnv !== undefined) {
     const variable = string(o.apiKeyEnv, `${path}.apiKeyEnv`);
+    // A key pasted here by mistake must not end up in an error message or a log.
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable)) {
+      throw new InvalidConfigError(`${path}.apiKeyEnv`, 'expected the name of an environment variable (letters, digits, _), not a key');
+    }
     secret = env[variable];
     if (!secret) throw new InvalidConfigError(`${path}.apiKeyEnv`, `environment variable ${variable} is not set`);
   }

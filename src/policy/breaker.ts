@@ -117,6 +117,22 @@ export class CircuitBreaker {
     this.probing = false;
   }
 
+  /**
+   * Takes a verdict another relay instance reached (a shared store delivered it):
+   * `'open'` skips the target from `openedAt` (this breaker's clock) for a cooldown,
+   * `'closed'` lets traffic through again. An open breaker is not re-opened (its own
+   * cooldown stands), and an operator's hold stays in force.
+   */
+  applyRemote(state: 'open' | 'closed', openedAt: number): void {
+    if (state === 'closed') {
+      this.snapshot.failures = 0;
+      if (this.snapshot.state !== 'closed') this.transition('closed');
+    } else if (this.snapshot.state !== 'open') {
+      this.snapshot.openedAt = openedAt;
+      this.transition('open');
+    }
+  }
+
   /** A copy of the current state. */
   toJSON(): BreakerSnapshot {
     return { ...this.snapshot, state: this.state };

@@ -1,9 +1,9 @@
 /**
  * @module
- * Where shared state lives: rate-limit buckets and budget spend now, breaker state and
- * latency for a shared store later. The in-memory store is the default; a store that
- * reaches another process (Redis) implements the same interface. Every operation is
- * atomic on its key, and may answer synchronously or with a promise.
+ * Where shared state lives: rate-limit buckets, budget spend and, for a store shared by
+ * several relay instances, breaker transitions. The in-memory store is the default; a
+ * store that reaches another process (`switchyard/redis`) implements the same interface.
+ * Every operation is atomic on its key, and may answer synchronously or with a promise.
  */
 
 /** A value, or a promise of one: the memory store answers at once, a network store later. */
@@ -29,6 +29,33 @@ export interface BudgetState {
   spentUsd: number;
 }
 
+/** A breaker verdict one relay instance shares with the others through a store. */
+export interface BreakerTransition {
+  /** The target's id, `provider/model`. */
+  target: string;
+  /** Only verdicts travel: each instance goes half-open on its own when the cooldown ends. */
+  state: 'open' | 'closed';
+  /** The instance that made the transition, so it can skip its own. */
+  origin: string;
+  /** How long ago it happened, by the store's clock (0 for a live message), in ms. */
+  ageMs: number;
+  /** True when read back on (re)connection rather than received as it happened. */
+  replay: boolean;
+}
+
+/** What {@link Store.subscribeBreakers} calls. */
+export interface BreakerSubscriber {
+  /** A transition another instance published, or on (re)connection a breaker that is open. */
+  transition(transition: BreakerTransition): void;
+  /** The store is reachable (again) and its open breakers were replayed. */
+  ready?(): void;
+  /** The store's connection failed; the relay keeps its local state and reports it. */
+  error?(err: Error): void;
+}
+
+/** The answer to {@link Store.acquireProbe}. */
+export type ProbeClaim = { granted: true } | { granted: false; /** How long the holder's claim still lasts, in ms. */ heldMs: number };
+
 export interface Store {
   /**
    * Token bucket of `capacity` tokens refilled evenly over `windowMs`: takes `cost`
@@ -41,6 +68,23 @@ export interface Store {
   reserve(key: string, amountUsd: number, capUsd: number, ttlMs: number): Awaitable<BudgetState>;
   /** Adds `deltaUsd` (the real cost minus what was reserved) unconditionally. */
   settle(key: string, deltaUsd: number, ttlMs: number): Awaitable<BudgetState>;
+  /**
+   * Optional, for stores shared between relay instances: publishes a breaker's verdict to
+   * the others. Breakers stay local objects; only their transitions travel.
+   */
+  publishBreaker?(transition: Omit<BreakerTransition, 'ageMs' | 'replay'>): Awaitable<void>;
+  /**
+   * Optional: delivers every transition published by any instance (the relay skips its
+   * own), and on each (re)connection the breakers that are open. Returns the unsubscribe
+   * function.
+   */
+  subscribeBreakers?(subscriber: BreakerSubscriber): () => void;
+  /**
+   * Optional: claims the single half-open probe of `target` for `owner` for `ttlMs`, so one
+   * instance probes a recovering target rather than all. Granted again to the same owner;
+   * a published transition of the target ends the claim.
+   */
+  acquireProbe?(target: string, owner: string, ttlMs: number): Awaitable<ProbeClaim>;
   /** Releases timers and connections the store owns (not a client the host passed in). */
   close?(): Awaitable<void>;
 }
