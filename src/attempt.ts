@@ -48,16 +48,32 @@ export interface AttemptInput {
 /** Largest upstream error body read; the rest is dropped. */
 const MAX_ERROR_BYTES = 64 * 1024; // 64 KiB
 
-/** Reads a body up to `limit` bytes; returns undefined past that. */
-async function readCapped(body: AsyncIterable<Uint8Array>, limit: number): Promise<Buffer | undefined> {
-  const parts: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of body) {
-    size += chunk.length;
-    if (size > limit) return undefined;
-    parts.push(chunk as Buffer);
-  }
-  return parts.length === 1 ? parts[0] : Buffer.concat(parts, size);
+/**
+ * Reads a whole body up to `limit` bytes (undefined past that), aborting `controller`
+ * when no data arrives for `idleMs`. Listeners rather than async iteration: this runs for
+ * every non-streaming answer, and the iterator machinery showed in profiles.
+ */
+function readCapped(body: Dispatcher.ResponseData['body'], limit: number, idleMs: number, controller: AbortController): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const parts: Buffer[] = [];
+    let size = 0;
+    const timer = setTimeout(() => controller.abort(new AttemptTimeout('idle', idleMs)), idleMs);
+    const done = (err: unknown, value?: Buffer) => {
+      clearTimeout(timer);
+      body.off('data', onData).off('end', onEnd).off('error', onError);
+      if (err) reject(err);
+      else resolve(value);
+    };
+    const onData = (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > limit) return done(undefined, undefined);
+      parts.push(chunk);
+      timer.refresh();
+    };
+    const onEnd = () => done(undefined, parts.length === 1 ? parts[0] : Buffer.concat(parts, size));
+    const onError = (err: Error) => done(err);
+    body.on('data', onData).on('end', onEnd).on('error', onError);
+  });
 }
 
 /**
@@ -170,10 +186,10 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
   }
 
   const status = response.statusCode;
-  const body = idleGuard(response.body, target.idleMs, own.controller);
+  const body = response.body;
   try {
     if (status < 200 || status >= 300) {
-      const raw = await readCapped(body, MAX_ERROR_BYTES);
+      const raw = await readCapped(body, MAX_ERROR_BYTES, target.idleMs, own.controller);
       // Redacted before parsing, so no field (nor a cut of the text) can carry the key.
       const error = raw ? adapter.parseError(redact(raw.toString('utf8'), provider.secret)) : undefined;
       return {
@@ -187,12 +203,13 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
     }
     const type = String(response.headers['content-type'] ?? '');
     if (input.stream && type.includes('text/event-stream')) {
-      const committed = await readUntilContent(adapter.chunks(body, input.maxResponseBytes), input.maxResponseBytes);
+      const chunks = adapter.chunks(idleGuard(body, target.idleMs, own.controller), input.maxResponseBytes);
+      const committed = await readUntilContent(chunks, input.maxResponseBytes);
       committed.dispose = own.dispose;
       streaming = true;
       return { ok: true, stream: true, committed };
     }
-    const raw = await readCapped(body, input.maxResponseBytes);
+    const raw = await readCapped(body, input.maxResponseBytes, target.idleMs, own.controller);
     if (!raw) return { ok: false, kind: 'bad_response', status, detail: 'response body too large' };
     const answer = input.endpoint === 'chat' ? adapter.completion(raw) : adapter.embeddings!(raw);
     // A JSON completion where a stream was asked for: the upstream ignored `stream`.
@@ -205,8 +222,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
     clearTimeout(firstToken);
     if (!streaming) {
       // Ends the body (and its socket, if unread) unless a stream now owns it.
-      await body.return(undefined).catch(() => {});
-      response.body.destroy();
+      if (!body.readableEnded) body.destroy();
       own.dispose();
     }
   }

@@ -42,6 +42,8 @@ export interface ResolvedProvider {
   healthCheck?: { intervalMs: number; path: string; timeoutMs: number };
   maxConnections: number;
   connectMs: number;
+  /** Identity of the provider's connection pool: a changed origin or size means a new pool. */
+  poolKey: string;
 }
 
 export interface ResolvedTarget {

@@ -49,7 +49,7 @@ export type { Endpoint } from './providers/provider.js';
 export type { RelayStream, StreamOutcome } from './stream/relay-stream.js';
 export { MemoryStore } from './store/memory.js';
 export type { Store, BucketState, BudgetState, Awaitable, BreakerTransition, BreakerSubscriber, ProbeClaim } from './store/store.js';
-export { DEFAULT_PRICES, priceOf, costOf } from './pricing.js';
+export { DEFAULT_PRICES, defaultPrice, priceOf, costOf } from './pricing.js';
 export type { RateLimit, Budget, CallerOptions, CacheOptions, Strategy, RoutingOptions, ChainConfig, ChainStep, Price, HealthCheckOptions, StreamOptions } from './options.js';
 export { CallerRateLimitedError, BudgetExceededError, StoreUnavailableError } from './errors.js';
 export { loadConfigFile, watchConfigFile } from './config-file.js';

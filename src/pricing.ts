@@ -27,16 +27,20 @@ export const DEFAULT_PRICES: Readonly<Record<string, Price>> = {
   'moonshot-v1-128k': { input: 1.2, output: 1.2 },
 };
 
-/** The price of `target`: its own, else the default for its model id (dated snapshots included). */
-export function priceOf(target: ResolvedTarget): Price | undefined {
-  if (target.price) return target.price;
-  const exact = DEFAULT_PRICES[target.model];
+/** The default price of a model id (dated snapshots included), or undefined. */
+export function defaultPrice(model: string): Price | undefined {
+  const exact = DEFAULT_PRICES[model];
   if (exact) return exact;
   // `gpt-4.1-2025-04-14` and `claude-sonnet-4-5-20250929` are priced as their family.
-  for (const [model, price] of Object.entries(DEFAULT_PRICES)) {
-    if (target.model.startsWith(`${model}-`) && /^-\d/.test(target.model.slice(model.length))) return price;
+  for (const [family, price] of Object.entries(DEFAULT_PRICES)) {
+    if (model.startsWith(`${family}-`) && /^-\d/.test(model.slice(family.length))) return price;
   }
   return undefined;
+}
+
+/** The price of `target`: its own, else the default for its model id (resolved once, with the config). */
+export function priceOf(target: ResolvedTarget): Price | undefined {
+  return target.price;
 }
 
 /** Cost in US$ of `promptTokens` in and `completionTokens` out at `price`. */

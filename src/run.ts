@@ -112,10 +112,11 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
     }
   }
 
-  const controller = new AbortController();
-  const parent = request.signal;
+  // The caller's own controller when it gave one; else ours, linked to its signal.
+  const controller = request.controller ?? new AbortController();
+  const parent = request.controller ? undefined : request.signal;
   const onAbort = () => controller.abort(new ClientClosedError());
-  if (parent?.aborted) throw new ClientClosedError();
+  if (parent?.aborted || controller.signal.aborted) throw new ClientClosedError();
   parent?.addEventListener('abort', onAbort, { once: true });
   const clearDeadline = abortAfter(controller, totalMs, () => new DeadlineExceededError(totalMs));
   host.inflight.add(controller);

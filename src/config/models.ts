@@ -7,6 +7,7 @@ import { InvalidConfigError } from '../errors.js';
 import { DEFAULTS, type FailoverRules, type Strategy } from '../options.js';
 import type { ResolvedModel, ResolvedTarget } from '../config.js';
 import type { ProviderExtras } from './providers.js';
+import { defaultPrice } from '../pricing.js';
 import { budget, describe, expectObject, isObject, key, number, onlyKeys, rateLimit, retryOptions, rules, section, string } from './checks.js';
 
 const STRATEGIES: readonly Strategy[] = ['ordered', 'weighted', 'latency', 'cost', 'least-busy'];
@@ -40,6 +41,8 @@ function resolveTarget(value: unknown, path: string, providers: Map<string, Prov
   if (cap) target.budget = cap;
   if (t.maxLatencyMs !== undefined) target.maxLatencyMs = number(t.maxLatencyMs, `${path}.maxLatencyMs`, 0, 1);
   if (t.contextWindow !== undefined) target.contextWindow = number(t.contextWindow, `${path}.contextWindow`, 0, 1);
+  const known = defaultPrice(model);
+  if (known) target.price = known;
   if (t.price !== undefined) {
     const price = section(t.price, `${path}.price`, ['input', 'output']);
     target.price = {

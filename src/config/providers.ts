@@ -97,7 +97,9 @@ export function resolveProvider(
     healthCheck: healthCheck(o.healthCheck, `${path}.healthCheck`),
     maxConnections: number(o.maxConnections, `${path}.maxConnections`, DEFAULTS.maxConnections, 1),
     connectMs: number(timeouts.connectMs, `${path}.timeouts.connectMs`, defaults.timeouts.connectMs, 1),
+    poolKey: '',
   };
+  provider.poolKey = `${name}\0${provider.origin}\0${provider.maxConnections}\0${provider.connectMs}`;
   return {
     provider,
     retry: retryOptions(o.retry, `${path}.retry`, defaults.retry),

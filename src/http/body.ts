@@ -6,6 +6,9 @@
 import type { IncomingMessage } from 'node:http';
 import { BodyTooLargeError, InvalidRequestError, RequestTimeoutError } from '../errors.js';
 
+/** Strict: bytes that are not UTF-8 are a bad request, not a body to guess at. */
+const utf8 = new TextDecoder('utf-8', { fatal: true });
+
 function parseJson(text: string): unknown {
   if (text.trim() === '') throw new InvalidRequestError('The request body is empty; expected a JSON object.');
   try {
@@ -36,7 +39,7 @@ export async function readJsonBody(req: IncomingMessage & { body?: unknown }, li
   // fatal: bytes that are not UTF-8 are a bad request, not a body to guess at.
   let text: string;
   try {
-    text = new TextDecoder('utf-8', { fatal: true }).decode(buffer);
+    text = utf8.decode(buffer);
   } catch {
     throw new InvalidRequestError('The request body is not valid UTF-8.');
   }

@@ -99,7 +99,7 @@ export async function handleEndpoint(
     const result = await relay.handle({
       endpoint,
       body,
-      signal: controller.signal,
+      controller,
       requestId,
       chain: typeof chain === 'string' ? chain : undefined,
       caller: relay.callerOf(req),

@@ -110,7 +110,19 @@ export async function sendStream(res: ServerResponse, headers: Record<string, st
       // Heartbeats already sent the headers: say who serves in a comment instead.
       res.write(`: ${Object.entries(headers).map(([k, v]) => `${k}=${v}`).join(' ')}\n\n`);
     }
+    // Events that arrive together (one upstream read) leave in one write: corked until
+    // the current tick's work is done.
+    let corked = false;
+    const uncork = () => {
+      corked = false;
+      res.uncork();
+    };
     for await (const data of chunks) {
+      if (!corked) {
+        corked = true;
+        res.cork();
+        process.nextTick(uncork);
+      }
       if (!res.write(frame(data))) await drained(res);
       if (res.destroyed) break;
     }

@@ -152,7 +152,7 @@ export class RelayStream implements AsyncIterableIterator<string> {
    */
   private filter(data: string): string | undefined {
     const resuming = this.hooks.resume !== undefined;
-    const hasUsage = USAGE.test(data);
+    const hasUsage = data.includes('"usage"') && USAGE.test(data);
     if (!resuming && !hasUsage) return data;
     const chunk = JSON.parse(data) as Chunk;
     if (hasUsage && chunk.usage) {
