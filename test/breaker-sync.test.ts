@@ -142,10 +142,11 @@ describe('relays sharing breakers through a store', () => {
     mocks.a!.setFault({ status: 503 });
     await postChat(one!.url, { model: 'chat' });
     await new Promise((r) => setTimeout(r, 150));
-    mocks.a!.setFault({ firstByteDelayMs: 300 });
+    // The probe is slow, so the other relay's requests all come while it is out.
+    mocks.a!.setFault({ firstByteDelayMs: 1_500 });
     const sent = mocks.a!.count;
     const probing = postChat(one!.url, { model: 'chat' });
-    await new Promise((r) => setTimeout(r, 50));
+    await expect.poll(() => shared.asked).toBe(1);
     for (let i = 0; i < 3; i++) expect((await postChat(two!.url, { model: 'chat' })).headers.get('x-switchyard-provider')).toBe('b');
     expect((await probing).headers.get('x-switchyard-provider')).toBe('a');
     expect(mocks.a!.count - sent).toBe(1);
