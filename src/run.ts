@@ -223,9 +223,9 @@ async function resume(
   host: RequestHost,
   req: { requestId: string; model: ResolvedModel; body: ChatBody; signal: AbortSignal; attempts: AttemptRecord[] },
   delivered: string,
-  failed: ResolvedTarget,
+  broken: readonly ResolvedTarget[],
 ): Promise<StreamSegment> {
-  const targets = req.model.targets.filter((t) => t !== failed);
+  const targets = req.model.targets.filter((t) => !broken.includes(t));
   if (targets.length === 0) throw new Error('no other target to resume on');
   const body: ChatBody = {
     ...req.body,

@@ -164,6 +164,26 @@ describe('stream resume', () => {
     expect(h.mocks.backup!.count).toBe(1);
   });
 
+  it('resumes again on a third target when the second also breaks, and never goes back to one that failed', async () => {
+    h = await startHarness(['a', 'b', 'c'], { stream: { resume: true }, retry: { attempts: 1 } }, { reply: continuing });
+    h.mocks.a!.setFault({ dieAfterChunks: 4 });
+    h.mocks.b!.setFault({ dieAfterChunks: 4 });
+    const { text } = await stream(h.url);
+    expect(streamedText(text)).toBe(FULL);
+    const marker = JSON.parse(sseData(text).at(-2)!).switchyard;
+    expect(marker.targets.map((t: { provider: string }) => t.provider)).toEqual(['a', 'b', 'c']);
+    expect([h.mocks.a!.count, h.mocks.b!.count, h.mocks.c!.count]).toEqual([1, 1, 1]);
+  });
+
+  it('ends with an error, without looping, when every target breaks mid-answer', async () => {
+    h = await startHarness(['a', 'b'], { stream: { resume: true }, retry: { attempts: 1 } }, { reply: continuing });
+    h.mocks.a!.setFault({ dieAfterChunks: 4 });
+    h.mocks.b!.setFault({ dieAfterChunks: 4 });
+    const { text } = await stream(h.url);
+    expect(JSON.parse(sseData(text).at(-1)!).error.code).toBe('stream_interrupted');
+    expect([h.mocks.a!.count, h.mocks.b!.count]).toEqual([1, 1]);
+  });
+
   it('does not resume a stream that was producing tool calls', async () => {
     h = await startHarness(['primary', 'backup'], { stream: { resume: true } });
     const chunk = (delta: object) => `data: ${JSON.stringify({ id: 'c', object: 'chat.completion.chunk', created: 0, model: 'm', choices: [{ index: 0, delta, finish_reason: null }] })}\n\n`;

@@ -37,9 +37,11 @@ export interface StreamHooks {
   trailer?(): Record<string, unknown> | undefined;
   /**
    * Stream resume: asked for a segment that continues from `delivered` (the text the
-   * client has received) on another target. Absent when resume is off.
+   * client has received) on a target not in `broken` (every target of this stream so
+   * far: each broke in turn), so a stream never goes back to a target that failed it.
+   * Absent when resume is off.
    */
-  resume?(delivered: string, failed: ResolvedTarget): Promise<StreamSegment>;
+  resume?(delivered: string, broken: readonly ResolvedTarget[]): Promise<StreamSegment>;
   onEnd(outcome: StreamOutcome, error?: StreamInterruptedError): void;
 }
 
@@ -219,7 +221,7 @@ export class RelayStream implements AsyncIterableIterator<string> {
     if (!this.hooks.resume || !this.resumable || this.delivered.length === 0) return false;
     await this.release();
     try {
-      this.segment = await this.hooks.resume(this.delivered, failed);
+      this.segment = await this.hooks.resume(this.delivered, this.served);
     } catch {
       return false;
     }
