@@ -73,8 +73,12 @@ export interface RelayEventMap {
     state?: 'open' | 'closed' | 'auto';
     detail?: Record<string, unknown>;
   };
-  /** The store failed; `allowed` says whether the request went on unchecked. */
-  storeError: { operation: string; message: string; allowed: boolean };
+  /**
+   * The store failed; `allowed` says whether the request went on unchecked. Reported at
+   * most once a second per operation (a store that is down fails every call);
+   * `suppressed` counts the failures of that operation not reported since the last one.
+   */
+  storeError: { operation: string; message: string; allowed: boolean; suppressed: number };
   /** A request ended in an error the client sees (stream interruptions included). */
   error: RequestEventBase & { code: SwitchyardErrorCode; status: number; attempts: AttemptRecord[]; latencyMs: number };
 }
@@ -84,6 +88,9 @@ export type RelayListener<E extends RelayEventName> = (payload: RelayEventMap[E]
 
 /** Also the breaker states, re-exported for listeners. */
 export type { BreakerState };
+
+/** Shortest interval between two `storeError` events of one operation. */
+const STORE_ERROR_EVERY_MS = 1_000; // 1 s
 
 /** A minimal typed emitter; cheaper than EventEmitter and safe against throwing listeners. */
 export class RelayEvents {
@@ -117,6 +124,22 @@ export class RelayEvents {
         // A host's listener must never break a request.
       }
     }
+  }
+
+  private readonly storeErrors = new Map<string, { at: number; suppressed: number }>();
+
+  /** Emits `storeError`, at most once a second per operation and outcome. */
+  storeError(payload: Omit<RelayEventMap['storeError'], 'suppressed'>): void {
+    if (!this.has('storeError')) return;
+    const key = `${payload.operation}:${payload.allowed}`;
+    const now = Date.now();
+    const seen = this.storeErrors.get(key);
+    if (seen && now - seen.at < STORE_ERROR_EVERY_MS) {
+      seen.suppressed++;
+      return;
+    }
+    this.storeErrors.set(key, { at: now, suppressed: 0 });
+    this.emit('storeError', { ...payload, suppressed: seen?.suppressed ?? 0 });
   }
 
   /** Number of listeners in all, for leak checks. */

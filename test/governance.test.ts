@@ -265,6 +265,16 @@ describe('store failures', () => {
     expect(errors[0]).toMatchObject({ operation: 'take', message: 'store down', allowed: true });
   });
 
+  it('reports a store that keeps failing at most once a second per operation', async () => {
+    const s = await setup(['a'], () => ({ models: { m: { targets: [{ provider: 'a', model: 'x' }] } }, callers: { ...byUser, rateLimit: { requestsPerMinute: 1 } }, store: broken }));
+    const errors: { operation: string; suppressed: number }[] = [];
+    s.relay.on('storeError', (e) => errors.push(e));
+    for (let i = 0; i < 20; i++) expect((await postChat(s.url, { model: 'm' }, { 'x-user': 'h' })).status).toBe(200);
+    // 20 failed takes (and gives): a handful of events, not 40.
+    expect(errors.length).toBeGreaterThan(0);
+    expect(errors.length).toBeLessThanOrEqual(6);
+  });
+
   it('fails closed when configured: 503 for the client', async () => {
     const s = await setup(['a'], () => ({
       models: { m: { targets: [{ provider: 'a', model: 'x' }] } },

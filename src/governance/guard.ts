@@ -61,7 +61,7 @@ export class Guard {
       return await run();
     } catch (err) {
       const allowed = this.g.onStoreError[what] === 'allow';
-      this.events.emit('storeError', { operation, message: (err as Error)?.message ?? String(err), allowed });
+      this.events.storeError({ operation, message: (err as Error)?.message ?? String(err), allowed });
       if (!allowed) throw new StoreUnavailableError(err);
       return fallback;
     }

@@ -126,6 +126,6 @@ export class BreakerSync {
   }
 
   private report(operation: string, err: unknown): void {
-    this.host.events.emit('storeError', { operation, message: (err as Error)?.message ?? String(err), allowed: true });
+    this.host.events.storeError({ operation, message: (err as Error)?.message ?? String(err), allowed: true });
   }
 }
