@@ -265,6 +265,23 @@ describe('store failures', () => {
     expect(errors[0]).toMatchObject({ operation: 'take', message: 'store down', allowed: true });
   });
 
+  it('a reservation that failed open is settled with the whole cost, not below zero', async () => {
+    const memory = new MemoryStore();
+    const flaky: Store = {
+      take: (...a) => memory.take(...a),
+      give: (...a) => memory.give(...a),
+      reserve: () => Promise.reject(new Error('store down')),
+      settle: (...a) => memory.settle(...a),
+    };
+    const s = await setup(['a'], () => ({ models: { m: { targets: [{ provider: 'a', model: 'gpt-4.1' }] } }, callers: { ...byUser, budget: { usd: 10, period: 'day' } }, store: flaky }));
+    const r = await postChat(s.url, { model: 'm' }, { 'x-user': 'ida' });
+    const cost = Number(r.headers.get('x-switchyard-cost-usd'));
+    expect(cost).toBeGreaterThan(0);
+    const key = `budget:caller:ida:${new Date().toISOString().slice(0, 10)}`;
+    await expect.poll(() => memory.settle(key, 0, 60_000).spentUsd).toBeCloseTo(cost, 12);
+    memory.close();
+  });
+
   it('reports a store that keeps failing at most once a second per operation', async () => {
     const s = await setup(['a'], () => ({ models: { m: { targets: [{ provider: 'a', model: 'x' }] } }, callers: { ...byUser, rateLimit: { requestsPerMinute: 1 } }, store: broken }));
     const errors: { operation: string; suppressed: number }[] = [];

@@ -67,9 +67,10 @@ export class Guard {
     }
   }
 
-  private take(key: string, cost: number, capacity: number): Promise<BucketState> {
-    const open: BucketState = { allowed: true, remaining: capacity, resetMs: 0, retryAfterMs: 0 };
-    return this.store('limits', 'take', () => this.g.store.take(key, cost, capacity, MINUTE), open);
+  /** Takes tokens; when the store failed open, nothing was taken (`taken: false`). */
+  private async take(key: string, cost: number, capacity: number): Promise<BucketState & { taken: boolean }> {
+    const state = await this.store('limits', 'take', () => this.g.store.take(key, cost, capacity, MINUTE), undefined);
+    return state === undefined ? { allowed: true, remaining: capacity, resetMs: 0, retryAfterMs: 0, taken: false } : { ...state, taken: state.allowed };
   }
 
   /** Caller limits and caller/model budgets. Throws when over; returns the ticket to settle. */
@@ -102,7 +103,7 @@ export class Guard {
         await this.release(ticket);
         throw new CallerRateLimitedError(kind, perMinute, Math.max(1, Math.ceil(state.retryAfterMs / 1000)), ticket.headers);
       }
-      if (kind === 'tokens') ticket.debits.push({ key, tokens: cost, capacity: perMinute });
+      if (kind === 'tokens') ticket.debits.push({ key, tokens: state.taken ? cost : 0, capacity: perMinute });
     }
   }
 
@@ -119,9 +120,10 @@ export class Guard {
   private async reserve(ticket: Ticket, scope: 'caller' | 'model' | 'target', subject: string, budget: Budget, usd: number, target?: ResolvedTarget): Promise<boolean> {
     const { id, ttlMs } = period(budget, this.now());
     const key = `budget:${scope}:${subject}:${id}`;
-    const state = await this.store('budgets', 'reserve', () => this.g.store.reserve(key, usd, budget.usd, ttlMs), { ok: true, spentUsd: 0 });
-    if (state.ok) {
-      ticket.reservations.push({ key, usd, ttlMs, target });
+    const state = await this.store('budgets', 'reserve', () => this.g.store.reserve(key, usd, budget.usd, ttlMs), undefined);
+    if (state === undefined || state.ok) {
+      // When the store failed open nothing was reserved: settling then adds the whole cost.
+      ticket.reservations.push({ key, usd: state === undefined ? 0 : usd, ttlMs, target });
       return true;
     }
     if (this.events.has('budgetExceeded')) {
@@ -148,7 +150,7 @@ export class Guard {
       const key = `rl:target:${target.id}:tokens`;
       const state = await this.take(key, ticket.promptTokens, limit.tokensPerMinute);
       if (!state.allowed) return this.limited(ticket, target, 'tokens', limit.tokensPerMinute, state);
-      ticket.debits.push({ key, tokens: ticket.promptTokens, capacity: limit.tokensPerMinute, target });
+      ticket.debits.push({ key, tokens: state.taken ? ticket.promptTokens : 0, capacity: limit.tokensPerMinute, target });
     }
     if (target.budget && !ticket.reservations.some((r) => r.target === target)) {
       const price = priceOf(target);
