@@ -35,6 +35,9 @@ export async function providersFromEnv(env: NodeJS.ProcessEnv): Promise<{ config
       'gpt-4.1': { targets: [{ provider: 'primary', model: 'gpt-4.1' }, { provider: 'backup', model: 'deepseek-v3.2' }] },
     },
     retry: { attempts: 2, baseDelayMs: 50 },
+    // Three failures in a row open the primary's breaker (the second request does it), so
+    // the dashboard shows it open, then a probe after 15 s, then closed or open again.
+    breaker: { failureThreshold: 3, cooldownMs: 15_000 },
   };
   return { config, mocks: [primary, backup] };
 }
