@@ -526,7 +526,16 @@ async function flood(res: http.ServerResponse, piece: Buffer, limit: number, tra
     sent += piece.length;
     track(piece.length);
     if (!res.write(piece)) {
-      const [event] = await Promise.race([once(res, 'drain').then(() => ['drain']), once(res, 'close').then(() => ['close'])]);
+      // Wait for drain or close, and take both listeners off again (no pile-up per write).
+      const event = await new Promise<'drain' | 'close'>((resolve) => {
+        const onDrain = () => done('drain');
+        const onClose = () => done('close');
+        const done = (e: 'drain' | 'close') => {
+          res.off('drain', onDrain).off('close', onClose);
+          resolve(e);
+        };
+        res.on('drain', onDrain).on('close', onClose);
+      });
       if (event === 'close') return;
     }
   }
