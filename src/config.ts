@@ -127,8 +127,7 @@ export function resolveConfig(config: RelayConfig, env: NodeJS.ProcessEnv = proc
     'retry', 'timeouts', 'breaker', 'rules', 'limits', 'stream', 'now', 'random',
   ]);
 
-  const timeoutsIn = root.timeouts === undefined ? {} : expectObject(root.timeouts, 'timeouts');
-  onlyKeys(timeoutsIn, 'timeouts', ['connectMs', 'firstByteMs', 'idleMs', 'firstTokenMs', 'bodyMs', 'totalMs']);
+  const timeoutsIn = section(root.timeouts, 'timeouts', ['connectMs', 'firstByteMs', 'idleMs', 'firstTokenMs', 'bodyMs', 'totalMs']);
   const timeouts: Required<TimeoutOptions> = {
     connectMs: number(timeoutsIn.connectMs, 'timeouts.connectMs', DEFAULTS.timeouts.connectMs, 1),
     firstByteMs: number(timeoutsIn.firstByteMs, 'timeouts.firstByteMs', DEFAULTS.timeouts.firstByteMs, 1),
@@ -144,8 +143,7 @@ export function resolveConfig(config: RelayConfig, env: NodeJS.ProcessEnv = proc
   };
   const globalRules = rules(root.rules, 'rules');
 
-  const limitsIn = root.limits === undefined ? {} : expectObject(root.limits, 'limits');
-  onlyKeys(limitsIn, 'limits', ['maxBodyBytes', 'maxResponseBytes']);
+  const limitsIn = section(root.limits, 'limits', ['maxBodyBytes', 'maxResponseBytes']);
 
   const providersIn = expectObject(root.providers, 'providers');
   const providers = new Map<string, ProviderExtras>();
@@ -156,7 +154,7 @@ export function resolveConfig(config: RelayConfig, env: NodeJS.ProcessEnv = proc
 
   const models = resolveModels(
     expectObject(root.models, 'models'),
-    root.chains === undefined ? {} : expectObject(root.chains, 'chains'),
+    root.chains === undefined ? {} : expectObject(root.chains, 'chains'), // any chain names: no key list
     providers,
     globalRules,
   );
@@ -164,8 +162,7 @@ export function resolveConfig(config: RelayConfig, env: NodeJS.ProcessEnv = proc
   const exploration = number(routingIn.exploration, 'routing.exploration', DEFAULTS.routing.exploration, 0, false);
   if (exploration > 1) throw new InvalidConfigError('routing.exploration', `expected a number between 0 and 1, got number ${exploration}`);
 
-  const streamIn = root.stream === undefined ? {} : expectObject(root.stream, 'stream');
-  onlyKeys(streamIn, 'stream', ['resume', 'heartbeatMs']);
+  const streamIn = section(root.stream, 'stream', ['resume', 'heartbeatMs']);
 
   const now = (root.now as (() => number) | undefined) ?? Date.now;
   const governance = resolveGovernance(root, models, now);

@@ -8,7 +8,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createRelay } from 'switchyard';
 import { createMockUpstream, type MockReply, type MockUpstream } from 'switchyard/testing';
 import { collect, keyOf, startMixedHarness } from './helpers/anthropic.js';
-import { closeServer, listen, postChat, sseData, type Harness } from './helpers/harness.js';
+import { postChat, serveRelay, sseData, type Harness } from './helpers/harness.js';
 
 const REPLY = 'Bonjour! This reply comes from a mock upstream.';
 const TOOL_REPLY: MockReply = { text: 'Let me check.', toolCalls: [{ name: 'get_weather', input: { city: 'Paris', units: 'metric' } }] };
@@ -448,18 +448,7 @@ describe('the openai client cannot tell an Anthropic target from an OpenAI one',
       },
       retry: { attempts: 1 },
     });
-    const { server, origin } = await listen(relay.nodeHandler({ prefix: '/v1' }));
-    h = {
-      relay,
-      server,
-      url: `${origin}/v1`,
-      mocks,
-      async close() {
-        await closeServer(server);
-        await relay.close();
-        await Promise.all(Object.values(mocks).map((m) => m.close()));
-      },
-    };
+    h = await serveRelay(relay, mocks);
     client = clientFor(h);
   });
   afterAll(async () => {

@@ -6,7 +6,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { RelayConfig } from 'switchyard';
 import type { MockUpstream } from 'switchyard/testing';
-import { MESSAGES, chainConfig, sseData, startMocks, streamedText } from './helpers/harness.js';
+import { MESSAGES, chainConfig, readAnswer, sseData, startMocks, streamedText } from './helpers/harness.js';
 import { HOST_KEY, MOUNTS, type Mounted } from './helpers/mounts.js';
 
 const REPLY = (name: string) => `Hello from ${name}! This is a streamed reply from a mock upstream.`;
@@ -40,14 +40,7 @@ describe.each(MOUNTS)('$name', (mount) => {
       headers: { 'content-type': 'application/json', ...headers },
       body: JSON.stringify({ model: 'chat', messages: MESSAGES, ...body }),
     });
-    const text = await res.text();
-    let json: any;
-    try {
-      json = JSON.parse(text);
-    } catch {
-      json = undefined;
-    }
-    return { status: res.status, headers: res.headers, text, json };
+    return readAnswer(res);
   }
 
   const servedBy = (r: { headers: Headers }) => r.headers.get('x-switchyard-provider');

@@ -3,7 +3,7 @@
  * the response cache, and what happens when the store fails.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRelay, MemoryStore, type RelayConfig, type Store } from 'switchyard';
+import { MemoryStore, type RelayConfig, type Store } from 'switchyard';
 import { MESSAGES, postChat, sseData, startRelay } from './helpers/harness.js';
 
 type Setup = Awaited<ReturnType<typeof startRelay>>;

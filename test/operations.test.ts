@@ -3,7 +3,7 @@
  * controls (breaker overrides, drains) with audit events, and graceful shutdown.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRelay, type RelayConfig } from 'switchyard';
+import type { RelayConfig } from 'switchyard';
 import { MESSAGES, postChat, sseData, startRelay, streamedText } from './helpers/harness.js';
 
 type Setup = Awaited<ReturnType<typeof startRelay>>;

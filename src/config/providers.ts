@@ -83,8 +83,7 @@ export function resolveProvider(
     headers.authorization = `Bearer ${secret}`;
   }
 
-  const timeouts = o.timeouts === undefined ? {} : expectObject(o.timeouts, `${path}.timeouts`);
-  onlyKeys(timeouts, `${path}.timeouts`, ['connectMs', 'firstByteMs', 'idleMs', 'firstTokenMs']);
+  const timeouts = section(o.timeouts, `${path}.timeouts`, ['connectMs', 'firstByteMs', 'idleMs', 'firstTokenMs']);
   const provider: ResolvedProvider = {
     name,
     type: o.type,

@@ -5,7 +5,7 @@
  */
 import { createRelay, type RelayConfig } from 'switchyard';
 import { createMockUpstream, type MockUpstream, type MockUpstreamOptions } from 'switchyard/testing';
-import { closeServer, listen, type Harness } from './harness.js';
+import { serveRelay, type Harness } from './harness.js';
 
 export type Protocol = 'openai' | 'anthropic';
 
@@ -32,19 +32,7 @@ export async function startMixedHarness(
 ): Promise<Harness> {
   const mocks: Record<string, MockUpstream> = {};
   for (const [name, protocol] of Object.entries(protocols)) mocks[name] = await createMockUpstream({ name, protocol, ...mockOptions });
-  const relay = createRelay(mixedConfig(mocks, protocols, extra));
-  const { server, origin } = await listen(relay.nodeHandler({ prefix: '/v1' }));
-  return {
-    relay,
-    server,
-    url: `${origin}/v1`,
-    mocks,
-    async close() {
-      await closeServer(server);
-      await relay.close();
-      await Promise.all(Object.values(mocks).map((m) => m.close()));
-    },
-  };
+  return serveRelay(createRelay(mixedConfig(mocks, protocols, extra)), mocks);
 }
 
 /** What a client ends up with after reading a whole stream. */

@@ -50,11 +50,9 @@ export async function closeServer(server: Server): Promise<void> {
   await new Promise<void>((resolve) => server.close(() => resolve()));
 }
 
-/** Mocks plus a relay on plain node:http under `/v1`. */
-export async function startHarness(names: string[], extra: Partial<RelayConfig> = {}, mockOptions: MockUpstreamOptions = {}): Promise<Harness> {
-  const mocks = await startMocks(names, mockOptions);
-  const relay = createRelay(chainConfig(mocks, extra));
-  const { server, origin } = await listen(relay.nodeHandler({ prefix: '/v1' }));
+/** Serves `relay` on node:http under `/v1`; `close()` stops the server, the relay and the mocks. */
+export async function serveRelay(relay: Relay, mocks: Record<string, MockUpstream>, handler: NodeHandlerOptions = {}): Promise<Harness> {
+  const { server, origin } = await listen(relay.nodeHandler({ ...handler, prefix: '/v1' }));
   return {
     relay,
     server,
@@ -68,13 +66,14 @@ export async function startHarness(names: string[], extra: Partial<RelayConfig> 
   };
 }
 
-/** POSTs a chat completion and returns status, headers and parsed JSON. */
-export async function postChat(url: string, body: Record<string, unknown>, headers: Record<string, string> = {}) {
-  const res = await fetch(`${url}/chat/completions`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
-    body: JSON.stringify({ model: 'chat', messages: MESSAGES, ...body }),
-  });
+/** Mocks plus a relay on plain node:http under `/v1`. */
+export async function startHarness(names: string[], extra: Partial<RelayConfig> = {}, mockOptions: MockUpstreamOptions = {}): Promise<Harness> {
+  const mocks = await startMocks(names, mockOptions);
+  return serveRelay(createRelay(chainConfig(mocks, extra)), mocks);
+}
+
+/** Status, headers, text and (when it parses) JSON of a response. */
+export async function readAnswer(res: Response) {
   const text = await res.text();
   let json: any;
   try {
@@ -83,6 +82,16 @@ export async function postChat(url: string, body: Record<string, unknown>, heade
     json = undefined;
   }
   return { status: res.status, headers: res.headers, json, text };
+}
+
+/** POSTs a chat completion and returns status, headers and parsed JSON. */
+export async function postChat(url: string, body: Record<string, unknown>, headers: Record<string, string> = {}) {
+  const res = await fetch(`${url}/chat/completions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: JSON.stringify({ model: 'chat', messages: MESSAGES, ...body }),
+  });
+  return readAnswer(res);
 }
 
 /** Parses an SSE body into data payloads. */
@@ -115,18 +124,5 @@ export async function startRelay(
   const providers: RelayConfig['providers'] = {};
   for (const [name, mock] of Object.entries(mocks)) providers[name] = { type: 'openai', baseURL: mock.url, apiKey: `sk-${name}` };
   const config: RelayConfig = { providers, retry: { attempts: 1, baseDelayMs: 1 }, ...build(providers) };
-  const relay = createRelay(config);
-  const { server, origin } = await listen(relay.nodeHandler({ ...handler, prefix: '/v1' }));
-  return {
-    relay,
-    server,
-    config,
-    url: `${origin}/v1`,
-    mocks,
-    async close() {
-      await closeServer(server);
-      await relay.close();
-      await Promise.all(Object.values(mocks).map((m) => m.close()));
-    },
-  };
+  return { ...(await serveRelay(createRelay(config), mocks, handler)), config };
 }
