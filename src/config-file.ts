@@ -9,10 +9,10 @@
 import { watch } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
-import { InvalidConfigError } from './errors.js';
+import { InvalidConfigError } from './errors/index.js';
 import type { RelayConfig } from './options.js';
 import { redact } from './redact.js';
-import type { Relay } from './relay.js';
+import type { Relay } from './relay/relay.js';
 
 /** Quiet time after the last change before the file is read. */
 const DEBOUNCE_MS = 100; // .1s

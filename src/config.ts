@@ -3,7 +3,7 @@
  * Validates a {@link RelayConfig} once and resolves it into the shape the engine uses,
  * with every default filled in. Errors name the path of the bad field.
  */
-import { InvalidConfigError } from './errors.js';
+import { InvalidConfigError } from './errors/index.js';
 import { DEFAULTS, type Budget, type FailoverRules, type Price, type ProviderConfig, type RateLimit, type RelayConfig, type Strategy, type TimeoutOptions } from './options.js';
 import { boolean, breakerOptions, expectObject, number, onlyKeys, retryOptions, rules, section } from './config/checks.js';
 import { resolveModels } from './config/models.js';
@@ -46,8 +46,14 @@ export interface ResolvedProvider {
   poolKey: string;
 }
 
+/**
+ * A target as one public model or chain binds it: per-binding options (latency cap,
+ * price, weight, retries, rules, limits, context window) are its own, while its `id`
+ * (`provider/model`) names what bindings of the same upstream share: pool, breaker,
+ * statistics and rate-limit buckets.
+ */
 export interface ResolvedTarget {
-  /** `provider/model`: identity of the target's breaker and statistics. */
+  /** `provider/model`: identity of the target's breaker, statistics and buckets. */
   id: string;
   provider: ResolvedProvider;
   model: string;
@@ -64,11 +70,18 @@ export interface ResolvedTarget {
   price?: Price;
   rateLimit?: RateLimit;
   budget?: Budget;
+  /** Resume broken streams on this target by prefill. */
+  prefill: boolean;
 }
 
 /** A public model or a chain: what a request's `model` resolves to. */
 export interface ResolvedModel {
   name: string;
+  /**
+   * The name events and metrics use: the model's or chain's name, or one constant for a
+   * client's per-request fallback list, so a client cannot mint label values.
+   */
+  label: string;
   kind: 'model' | 'chain';
   targets: ResolvedTarget[];
   strategy: Strategy;

@@ -5,7 +5,7 @@
  * that throws never breaks a request.
  */
 import type { BreakerState } from './policy/breaker.js';
-import type { AttemptRecord, FailureKind, SwitchyardErrorCode } from './errors.js';
+import type { AttemptRecord, FailureKind, SwitchyardErrorCode } from './errors/index.js';
 
 /** Fields every request-scoped event carries. */
 export interface RequestEventBase {
@@ -21,6 +21,8 @@ export interface RelayEventMap {
   attempt: RequestEventBase & {
     /** 1-based attempt number on this target. */
     attempt: number;
+    /** What started it: the first try, a retry, a hedge or a resumed stream. */
+    cause: 'first' | 'retry' | 'hedge' | 'resume';
     provider: string;
     upstreamModel: string;
     outcome: AttemptRecord['outcome'];
@@ -38,7 +40,10 @@ export interface RelayEventMap {
   breakerHalfOpen: { provider: string; model: string };
   /** A target's breaker closed after a successful probe. */
   breakerClose: { provider: string; model: string };
-  /** A request was answered (for streams: the stream ended properly). */
+  /**
+   * A request was answered (for streams: the stream ended properly). `model` is the
+   * public model or chain; a client's per-request fallback list is `(request fallbacks)`.
+   */
   complete: RequestEventBase & {
     provider: string;
     upstreamModel: string;
@@ -51,6 +56,8 @@ export interface RelayEventMap {
     costUsd?: number;
     /** Answered from the response cache. */
     cached?: boolean;
+    /** Upstream stream events dropped because they were not valid JSON. */
+    droppedEvents?: number;
   };
   /** A caller or target was over its rate limit. */
   rateLimited: RequestEventBase & {
@@ -78,7 +85,16 @@ export interface RelayEventMap {
    * most once a second per operation (a store that is down fails every call);
    * `suppressed` counts the failures of that operation not reported since the last one.
    */
-  storeError: { operation: string; message: string; allowed: boolean; suppressed: number };
+  storeError: {
+    operation: string;
+    message: string;
+    allowed: boolean;
+    suppressed: number;
+    /** A correction after an answer (`settle`, `give`) that failed: the retry about to be made (1, 2, ...). */
+    retry?: number;
+    /** A correction given up on after its last retry (or at `close()`): the store's totals are off by it. */
+    lost?: boolean;
+  };
   /** A request ended in an error the client sees (stream interruptions included). */
   error: RequestEventBase & { code: SwitchyardErrorCode; status: number; attempts: AttemptRecord[]; latencyMs: number };
 }

@@ -3,8 +3,8 @@
  * switchyard: an embeddable LLM relay. `createRelay()` builds the failover engine;
  * mount it with `relay.nodeHandler()` or an adapter (`switchyard/express`, ...).
  */
-export { createRelay, Relay } from './relay.js';
-export type { RelayRequest, RelayResult, RelayMeta, ChatCompletion, ChatCompletionChunk, EmbeddingList, CallOptions, TargetStatus } from './relay.js';
+export { createRelay, Relay } from './relay/relay.js';
+export type { RelayRequest, RelayResult, RelayMeta, ChatCompletion, ChatCompletionChunk, EmbeddingList, CallOptions, TargetStatus } from './relay/relay.js';
 export type {
   RelayConfig,
   ProviderConfig,
@@ -37,8 +37,8 @@ export {
   ClientClosedError,
   RelayClosedError,
   toErrorResponse,
-} from './errors.js';
-export type { SwitchyardErrorCode, FailureKind, AttemptRecord, ErrorEnvelope } from './errors.js';
+} from './errors/index.js';
+export type { SwitchyardErrorCode, FailureKind, AttemptRecord, ErrorEnvelope } from './errors/index.js';
 export type { RelayEventMap, RelayEventName, RelayListener } from './events.js';
 export type { BreakerState, BreakerSnapshot } from './policy/breaker.js';
 export type { NodeHandler, NodeHandlerOptions } from './http/node-handler.js';
@@ -51,6 +51,6 @@ export { MemoryStore } from './store/memory.js';
 export type { Store, BucketState, BudgetState, Awaitable, BreakerTransition, BreakerSubscriber, ProbeClaim } from './store/store.js';
 export { DEFAULT_PRICES, defaultPrice, priceOf, costOf } from './pricing.js';
 export type { RateLimit, Budget, CallerOptions, CacheOptions, Strategy, RoutingOptions, ChainConfig, ChainStep, Price, HealthCheckOptions, StreamOptions } from './options.js';
-export { CallerRateLimitedError, BudgetExceededError, StoreUnavailableError } from './errors.js';
+export { CallerRateLimitedError, BudgetExceededError, StoreUnavailableError } from './errors/index.js';
 export { loadConfigFile, watchConfigFile } from './config-file.js';
 export type { WatchConfigFileOptions, ConfigFileWatcher } from './config-file.js';

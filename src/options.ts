@@ -4,7 +4,7 @@
  * `resolveConfig()` in `config.ts` validates a {@link RelayConfig} once and fills them in.
  */
 import type { IncomingMessage } from 'node:http';
-import type { FailureKind } from './errors.js';
+import type { FailureKind } from './errors/index.js';
 import type { Store } from './store/store.js';
 
 /** What to do after a failed attempt. */
@@ -198,6 +198,9 @@ export interface AnthropicProviderConfig extends Omit<OpenAIProviderConfig, 'typ
 /** Any supported provider. */
 export type ProviderConfig = OpenAIProviderConfig | AnthropicProviderConfig;
 
+/** The provider types. */
+export type ProviderType = ProviderConfig['type'];
+
 /** One place a public model can be served from. */
 export interface TargetConfig {
   /** Name of an entry in `providers`. */
@@ -226,6 +229,14 @@ export interface TargetConfig {
   rateLimit?: RateLimit;
   /** Spending cap of this target: over it, the target is skipped. */
   budget?: Budget;
+  /**
+   * Stream resume: continue a broken stream on this target by prefill, with the text
+   * already delivered as the last (assistant) message and no instruction, so the model
+   * goes on in its own words (Anthropic models and servers that honour a trailing
+   * assistant message). Otherwise the continuation asks it to go on.
+   * @default false
+   */
+  prefill?: boolean;
 }
 
 /**
@@ -476,6 +487,11 @@ export const DEFAULTS = {
   },
   /** Seconds suggested to a client by `Retry-After` when no upstream said. */
   retryAfterSeconds: 1,
+  /** Store corrections after an answer (budget settlements, tokens given back) that failed. */
+  settleRetry: {
+    attempts: 4, // retries after the first try
+    baseDelayMs: 250, // .25 s, doubled each retry
+  },
 } as const;
 
 /**
@@ -485,13 +501,18 @@ export const DEFAULTS = {
 export const DEFAULT_RULES: Readonly<Record<FailureKind, FailoverAction>> = {
   connect: 'retry',
   reset: 'retry',
-  timeout: 'retry',
+  // A silent target mostly stays silent: retrying it doubles the wait before the next one.
+  timeout: 'fallback',
   server: 'retry',
   bad_response: 'retry',
   rate_limit: 'fallback',
   auth: 'fallback',
   // A larger context window elsewhere may fit the prompt.
   context_length: 'fallback',
+  // The configured model does not exist there: another target may serve.
+  target_misconfigured: 'fallback',
+  // Never sent: the target cannot take this request; another may.
+  unsupported: 'fallback',
   bad_request: 'return',
   content_policy: 'return',
 };

@@ -47,3 +47,8 @@ export function priceOf(target: ResolvedTarget): Price | undefined {
 export function costOf(price: Price, promptTokens: number, completionTokens: number): number {
   return (promptTokens * price.input + completionTokens * price.output) / 1_000_000;
 }
+
+/** A US$ amount as the `x-switchyard-cost-usd` header writes it: up to 8 decimals, no trailing zeros. */
+export function formatUsd(usd: number): string {
+  return usd.toFixed(8).replace(/0+$/, '').replace(/\.$/, '');
+}

@@ -3,7 +3,7 @@
  * The shapes that go in and out of a relay: a request, who served it, the result, and
  * what `targets()` reports.
  */
-import type { AttemptRecord } from './errors.js';
+import type { AttemptRecord } from './errors/index.js';
 import type { Strategy } from './options.js';
 import type { BreakerSnapshot } from './policy/breaker.js';
 import type { Endpoint } from './providers/provider.js';

@@ -4,7 +4,7 @@
  * rewrites fields it does not own, but a request it cannot route gets a 400 that
  * names the field.
  */
-import { InvalidRequestError } from './errors.js';
+import { InvalidRequestError } from './errors/index.js';
 import type { ChatBody, EmbeddingsBody } from './providers/provider.js';
 
 function typeName(value: unknown): string {

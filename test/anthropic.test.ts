@@ -404,23 +404,32 @@ describe('failover with Anthropic targets', () => {
     expect(h.mocks.primary!.count).toBe(1);
   });
 
-  it('a request an Anthropic backup cannot translate returns 400 once the chain reaches it', async () => {
+  it.each([{ n: 2 }, { logprobs: true }])('an outage stays an outage when the Anthropic backup cannot take %o', async (extra) => {
     await chain('openai', 'anthropic');
-    // The OpenAI primary serves n: 2 ...
-    const ok = await postChat(h.url, { n: 2 });
+    // The OpenAI primary serves it ...
+    const ok = await postChat(h.url, extra);
     expect(ok.status).toBe(200);
-    // ... but when it fails, the Anthropic backup cannot, and says so.
+    // ... and when it fails, the Anthropic backup cannot: the client hears of the outage, not of a 400.
     h.mocks.primary!.setFault({ status: 503 });
-    const res = await postChat(h.url, { n: 2 }, { 'x-switchyard-debug': '1' });
-    expect(res.status).toBe(400);
-    expect(res.json.error).toMatchObject({ param: 'n', type: 'invalid_request_error', code: 'invalid_request' });
+    const res = await postChat(h.url, extra, { 'x-switchyard-debug': '1' });
+    expect(res.status).toBe(502);
+    expect(res.json.error).toMatchObject({ type: 'upstream_error', code: 'all_targets_failed' });
     expect(h.mocks.backup!.count).toBe(0);
     const attempts = JSON.parse(res.headers.get('x-switchyard-attempt-details')!);
     expect(attempts.map((a: { provider: string; outcome: string }) => [a.provider, a.outcome])).toEqual([
       ['primary', 'server'],
       ['primary', 'server'],
-      ['backup', 'bad_request'],
+      ['backup', 'unsupported'],
     ]);
+  });
+
+  it('a target that cannot take the request is skipped for the next one, which serves it', async () => {
+    await chain('anthropic', 'openai');
+    const res = await postChat(h.url, { logprobs: true }, { 'x-switchyard-debug': '1' });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('x-switchyard-provider')).toBe('backup');
+    expect(h.mocks.primary!.count).toBe(0);
+    expect(JSON.parse(res.headers.get('x-switchyard-attempt-details')!)[0]).toMatchObject({ provider: 'primary', outcome: 'unsupported' });
   });
 });
 

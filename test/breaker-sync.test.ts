@@ -14,14 +14,14 @@ describe('CircuitBreaker.applyRemote', () => {
     let t = 10_000;
     const changes: string[] = [];
     const b = new CircuitBreaker({ failureThreshold: 3, cooldownMs: 1_000 }, () => t, (s, p) => changes.push(`${p}->${s}`));
-    b.failure();
+    b.failure(b.admit()!);
     b.applyRemote('open', 9_500); // opened elsewhere half a second ago
     expect(b.state).toBe('open');
     expect(b.remainingCooldown()).toBe(500);
     b.applyRemote('open', 10_000);
     expect(b.remainingCooldown()).toBe(500);
     t += 500;
-    expect(b.admit()).toBe('probe');
+    expect(b.admit()?.kind).toBe('probe');
     b.applyRemote('closed', 0);
     expect(b.toJSON()).toEqual({ state: 'closed', failures: 0, openedAt: 9_500 });
     expect(changes).toEqual(['closed->open', 'open->half-open', 'half-open->closed']);
@@ -32,7 +32,7 @@ describe('CircuitBreaker.applyRemote', () => {
     b.force('closed');
     b.applyRemote('open', 0);
     expect(b.state).toBe('closed');
-    expect(b.admit()).toBe('pass');
+    expect(b.admit()?.kind).toBe('pass');
   });
 });
 

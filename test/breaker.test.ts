@@ -2,7 +2,7 @@
  * The circuit breaker: unit behaviour on an injected clock, then through the relay.
  */
 import { describe, expect, it, afterEach } from 'vitest';
-import { CircuitBreaker } from '../src/policy/breaker.js';
+import { CircuitBreaker, type Admission } from '../src/policy/breaker.js';
 import { postChat, startHarness, type Harness } from './helpers/harness.js';
 
 function clock(start = 1_000) {
@@ -10,68 +10,113 @@ function clock(start = 1_000) {
   return { now: () => t, advance: (ms: number) => (t += ms) };
 }
 
+/** What `admit()` said: the admission's kind, or `reject`. */
+const said = (a: Admission | undefined) => a?.kind ?? 'reject';
+
 describe('CircuitBreaker', () => {
   it('opens after N consecutive failures, not after N scattered ones', () => {
     const c = clock();
     const b = new CircuitBreaker({ failureThreshold: 3, cooldownMs: 1000 }, c.now);
-    b.failure();
-    b.failure();
-    b.success();
-    b.failure();
-    b.failure();
+    const pass = () => b.admit()!;
+    b.failure(pass());
+    b.failure(pass());
+    b.success(pass());
+    b.failure(pass());
+    b.failure(pass());
     expect(b.state).toBe('closed');
-    b.failure();
+    b.failure(pass());
     expect(b.state).toBe('open');
-    expect(b.admit()).toBe('reject');
+    expect(said(b.admit())).toBe('reject');
   });
 
   it('lets exactly one probe through after the cooldown, and closes on its success', () => {
     const c = clock();
     const changes: string[] = [];
     const b = new CircuitBreaker({ failureThreshold: 1, cooldownMs: 1000 }, c.now, (s, p) => changes.push(`${p}->${s}`));
-    b.failure();
+    b.failure(b.admit()!);
     c.advance(999);
-    expect(b.admit()).toBe('reject');
+    expect(said(b.admit())).toBe('reject');
     expect(b.remainingCooldown()).toBe(1);
     c.advance(1);
-    expect(b.admit()).toBe('probe');
+    const probe = b.admit();
+    expect(said(probe)).toBe('probe');
     expect(b.state).toBe('half-open');
-    expect(b.admit()).toBe('reject'); // a second caller does not get a probe too
-    b.success();
+    expect(said(b.admit())).toBe('reject'); // a second caller does not get a probe too
+    b.success(probe!);
     expect(b.state).toBe('closed');
-    expect(b.admit()).toBe('pass');
+    expect(said(b.admit())).toBe('pass');
     expect(changes).toEqual(['closed->open', 'open->half-open', 'half-open->closed']);
   });
 
   it('reopens when the probe fails, with a fresh cooldown', () => {
     const c = clock();
     const b = new CircuitBreaker({ failureThreshold: 1, cooldownMs: 1000 }, c.now);
-    b.failure();
+    b.failure(b.admit()!);
     c.advance(1000);
-    expect(b.admit()).toBe('probe');
-    b.failure();
+    const probe = b.admit();
+    expect(said(probe)).toBe('probe');
+    b.failure(probe!);
     expect(b.state).toBe('open');
     c.advance(500);
-    expect(b.admit()).toBe('reject');
+    expect(said(b.admit())).toBe('reject');
     c.advance(500);
-    expect(b.admit()).toBe('probe');
+    expect(said(b.admit())).toBe('probe');
   });
 
   it('gives a released probe to the next caller', () => {
     const c = clock();
     const b = new CircuitBreaker({ failureThreshold: 1, cooldownMs: 10 }, c.now);
-    b.failure();
+    b.failure(b.admit()!);
     c.advance(10);
-    expect(b.admit()).toBe('probe');
-    b.release();
-    expect(b.admit()).toBe('probe');
+    const probe = b.admit()!;
+    expect(probe.kind).toBe('probe');
+    b.release(probe);
+    expect(said(b.admit())).toBe('probe');
+  });
+
+  it('is not closed by a request admitted before it opened, which finishes during the cooldown', () => {
+    const c = clock();
+    const b = new CircuitBreaker({ failureThreshold: 1, cooldownMs: 1000 }, c.now);
+    const slow = b.admit()!;
+    b.failure(b.admit()!);
+    expect(b.state).toBe('open');
+    b.success(slow);
+    expect(b.state).toBe('open');
+    expect(said(b.admit())).toBe('reject');
+  });
+
+  it('keeps the probe out while a late result of an earlier generation comes in, so probes never overlap', () => {
+    const c = clock();
+    const b = new CircuitBreaker({ failureThreshold: 1, cooldownMs: 1000 }, c.now);
+    const late = b.admit()!;
+    b.failure(b.admit()!);
+    c.advance(1000);
+    const probe = b.admit()!;
+    expect(probe.kind).toBe('probe');
+    b.success(late);
+    b.release(late);
+    b.failure(late);
+    expect(b.state).toBe('half-open');
+    expect(said(b.admit())).toBe('reject');
+    b.success(probe);
+    expect(b.state).toBe('closed');
+  });
+
+  it('takes outcomes seen outside an admission (health checks, a stream that broke) at once', () => {
+    const c = clock();
+    const b = new CircuitBreaker({ failureThreshold: 2, cooldownMs: 1000 }, c.now);
+    b.observe(false);
+    b.observe(false);
+    expect(b.state).toBe('open');
+    b.observe(true);
+    expect(b.state).toBe('closed');
   });
 
   it('serialises its state', () => {
     const c = clock(5_000);
     const b = new CircuitBreaker({ failureThreshold: 2, cooldownMs: 10 }, c.now);
-    b.failure();
-    b.failure();
+    b.failure(b.admit()!);
+    b.failure(b.admit()!);
     expect(b.toJSON()).toEqual({ state: 'open', failures: 2, openedAt: 5_000 });
   });
 });

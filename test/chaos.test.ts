@@ -17,7 +17,7 @@
  *    because a stream that dies after content cannot be failed over by design (it ends with
  *    an error event). Every request must succeed with exactly one upstream's whole answer.
  * 2. The same with `stream: { resume: true }` and deaths after content too: every request
- *    must succeed, and a resumed stream must be exactly the splice its marker announces
+ *    must succeed, and a resumed stream must be exactly the splice its trailer announces
  *    (a prefix of each broken target's reply, then the whole reply of the last).
  * 3. No healthy target: every request fails with the envelope its status calls for
  *    (502 all_targets_failed, 503 no_available_target, 429 rate_limit_exceeded, 504
@@ -232,7 +232,7 @@ async function successScenario(title: string, total: number, resume: boolean, se
       if (out.aborted) return void quit++;
       const problem = checkAnswer(shot, out, replyOfProvider);
       if (problem) failures.push(`#${i} ${shot.model} ${shot.stream ? 'stream' : 'json'}: ${problem}`);
-      if (out.text.includes('"resumed":true')) resumed++;
+      if (out.trailers?.['x-switchyard-resumed-from']) resumed++;
     });
     const leaks = await expectNoLeaks(r, before);
     report(title, r, total, failures, { clientsWhoLeft: quit, resumedStreams: resumed, ...leaks });

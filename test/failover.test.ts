@@ -26,7 +26,7 @@ describe('failover table', () => {
     expect(h.mocks.backup!.count).toBe(0);
   });
 
-  it.each([500, 502, 503, 504, 408])('retries the same target on %i, then falls back', async (status) => {
+  it.each([500, 502, 503, 504])('retries the same target on %i, then falls back', async (status) => {
     h = await startHarness(['primary', 'backup']);
     h.mocks.primary!.setFault({ status });
     const r = await postChat(h.url, {});
@@ -35,6 +35,15 @@ describe('failover table', () => {
     expect(h.mocks.primary!.count).toBe(2); // retry.attempts = 2
     expect(h.mocks.backup!.count).toBe(1);
     expect(r.headers.get('x-switchyard-attempts')).toBe('3');
+  });
+
+  it('falls back at once on 408: a target that timed out is not asked again', async () => {
+    h = await startHarness(['primary', 'backup']);
+    h.mocks.primary!.setFault({ status: 408 });
+    const r = await postChat(h.url, {}, { 'x-switchyard-debug': '1' });
+    expect(servedBy(r)).toBe('backup');
+    expect(h.mocks.primary!.count).toBe(1);
+    expect(JSON.parse(r.headers.get('x-switchyard-attempt-details')!)[0]).toMatchObject({ provider: 'primary', outcome: 'timeout', status: 408 });
   });
 
   it('a retry that succeeds stays on the same target', async () => {
@@ -79,14 +88,21 @@ describe('failover table', () => {
     }
   });
 
-  it('times out a hung upstream (firstByteMs), retries, then falls back', async () => {
+  it('times out a hung upstream (firstByteMs) and falls back at once, without waiting on it again', async () => {
     h = await startHarness(['primary', 'backup'], { timeouts: { firstByteMs: 100 } });
     h.mocks.primary!.setFault({ hang: true });
     const r = await postChat(h.url, { });
     expect(servedBy(r)).toBe('backup');
+    expect(h.mocks.primary!.count).toBe(1);
+    // The relay abandoned the hung attempt instead of leaving it open.
+    await expect.poll(() => h.mocks.primary!.abandoned).toBe(1);
+  });
+
+  it('still retries a silent target when the rules say so (timeout: retry)', async () => {
+    h = await startHarness(['primary', 'backup'], { timeouts: { firstByteMs: 100 }, rules: { timeout: 'retry' } });
+    h.mocks.primary!.setFault({ hang: true });
+    expect(servedBy(await postChat(h.url, {}))).toBe('backup');
     expect(h.mocks.primary!.count).toBe(2);
-    // The relay abandoned both hung attempts instead of leaving them open.
-    await expect.poll(() => h.mocks.primary!.abandoned).toBe(2);
   });
 
   it('moves on at once on 429, without retrying the rate-limited target', async () => {
@@ -144,7 +160,7 @@ describe('failover table', () => {
     expect(h.mocks.primary!.count).toBe(2);
   });
 
-  it.each([400, 404, 422])('returns %i to the client at once: the request itself is at fault', async (status) => {
+  it.each([400, 422])('returns %i to the client at once: the request itself is at fault', async (status) => {
     h = await startHarness(['primary', 'backup']);
     h.mocks.primary!.setFault({
       status,
@@ -256,11 +272,12 @@ describe('failover table', () => {
 });
 
 describe('rule overrides', () => {
-  it('a global status rule turns 404 into a fallback', async () => {
-    h = await startHarness(['primary', 'backup'], { rules: { 404: 'fallback' } });
+  it('a global status rule turns 404 back into an answer for the client', async () => {
+    h = await startHarness(['primary', 'backup'], { rules: { 404: 'return' } });
     h.mocks.primary!.setFault({ status: 404 });
     const r = await postChat(h.url, {});
-    expect(servedBy(r)).toBe('backup');
+    expect(r.status).toBe(404);
+    expect(h.mocks.backup!.count).toBe(0);
   });
 
   it('a global kind rule stops retrying server errors', async () => {

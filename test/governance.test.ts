@@ -2,6 +2,7 @@
  * Governance: cost, rate limits (per target and per caller), budgets with reservations,
  * the response cache, and what happens when the store fails.
  */
+import { request } from 'undici';
 import { afterEach, describe, expect, it } from 'vitest';
 import { MemoryStore, type RelayConfig, type Store } from 'switchyard';
 import { MESSAGES, postChat, sseData, startRelay } from './helpers/harness.js';
@@ -30,24 +31,43 @@ describe('cost', () => {
     expect(Number(r.headers.get('x-switchyard-cost-usd'))).toBeCloseTo(expected, 10);
   });
 
-  it('reports the cost of a stream in its last chunk, and in the complete event', async () => {
-    const s = await setup(['a'], () => ({ models: { m: { targets: [{ provider: 'a', model: 'claude-sonnet-4.5' }] } } }));
-    const events: Array<{ costUsd?: number; usage?: { completion_tokens: number } }> = [];
-    s.relay.on('complete', (e) => events.push(e));
-    const res = await fetch(`${s.url}/chat/completions`, {
+  const streamOf = async (url: string, extra: Record<string, unknown> = {}) => {
+    const res = await request(`${url}/chat/completions`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ model: 'm', stream: true, messages: MESSAGES }),
+      body: JSON.stringify({ model: 'm', stream: true, messages: MESSAGES, ...extra }),
     });
-    const data = sseData(await res.text());
+    const data = sseData(await res.body.text());
+    return { data, chunks: data.slice(0, -1).map((d) => JSON.parse(d)), trailers: res.trailers };
+  };
+
+  it('reports the cost of a stream in a trailer and the complete event, and sends nothing the client did not ask for', async () => {
+    const s = await setup(['a'], () => ({ models: { m: { targets: [{ provider: 'a', model: 'claude-sonnet-4.5' }] } } }));
+    const events: Array<{ costUsd?: number; usage?: { prompt_tokens: number; completion_tokens: number } }> = [];
+    s.relay.on('complete', (e) => events.push(e));
+    const { data, chunks, trailers } = await streamOf(s.url);
     expect(data.at(-1)).toBe('[DONE]');
-    const trailer = JSON.parse(data.at(-2)!);
-    expect(trailer.choices).toEqual([]);
-    expect(trailer.switchyard.cost_usd).toBeGreaterThan(0);
-    const { prompt_tokens, completion_tokens } = trailer.switchyard.usage;
-    expect(trailer.switchyard.cost_usd).toBeCloseTo((prompt_tokens * 3 + completion_tokens * 15) / 1e6, 10);
+    // The relay asked the upstream for usage to count the cost; the client did not ask for it.
+    expect(s.mocks.a!.requests[0]!.body.stream_options).toEqual({ include_usage: true });
+    for (const chunk of chunks) {
+      expect(chunk.choices.length).toBeGreaterThan(0);
+      expect(chunk).not.toHaveProperty('usage');
+      expect(chunk).not.toHaveProperty('switchyard');
+    }
     await expect.poll(() => events.length).toBe(1);
-    expect(events[0]!.costUsd).toBeCloseTo(trailer.switchyard.cost_usd, 12);
+    const { prompt_tokens, completion_tokens } = events[0]!.usage!;
+    expect(events[0]!.costUsd).toBeCloseTo((prompt_tokens * 3 + completion_tokens * 15) / 1e6, 12);
+    expect(Number(trailers['x-switchyard-cost-usd'])).toBeCloseTo(events[0]!.costUsd!, 8);
+  });
+
+  it('puts the cost on the usage chunk when the client asked for usage', async () => {
+    const s = await setup(['a'], () => ({ models: { m: { targets: [{ provider: 'a', model: 'claude-sonnet-4.5' }] } } }));
+    const { chunks } = await streamOf(s.url, { stream_options: { include_usage: true } });
+    const usage = chunks.filter((c) => c.usage);
+    expect(usage).toHaveLength(1);
+    expect(usage[0].choices).toEqual([]);
+    const { prompt_tokens, completion_tokens } = usage[0].usage;
+    expect(usage[0].switchyard.cost_usd).toBeCloseTo((prompt_tokens * 3 + completion_tokens * 15) / 1e6, 10);
   });
 
   it('adds no cost chunk when the model has no price', async () => {

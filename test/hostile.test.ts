@@ -725,7 +725,7 @@ describe('hostile upstreams', () => {
   });
 
   /** Response headers a relay answer may carry: its own, and Node's. */
-  const ALLOWED = /^(content-type|content-length|cache-control|connection|keep-alive|date|transfer-encoding|x-accel-buffering|retry-after|x-switchyard-[a-z-]+)$/;
+  const ALLOWED = /^(content-type|content-length|cache-control|connection|keep-alive|date|transfer-encoding|x-accel-buffering|retry-after|trailer|x-switchyard-[a-z-]+)$/;
   const EVIL_HEADERS = {
     'set-cookie': ['session=stolen; Path=/; HttpOnly', 'tracker=1; Domain=.example.com'],
     'set-cookie2': 'legacy=1',

@@ -3,7 +3,7 @@
  * Small validators for configuration values. Each throws an {@link InvalidConfigError}
  * naming the path of the bad field and what was expected.
  */
-import { InvalidConfigError, type FailureKind } from '../errors.js';
+import { InvalidConfigError, type FailureKind } from '../errors/index.js';
 import { DEFAULT_RULES, type BreakerOptions, type Budget, type FailoverAction, type FailoverRules, type RateLimit, type RetryOptions } from '../options.js';
 import type { ResolvedBreakerOptions, ResolvedRetry } from '../config.js';
 

@@ -2,7 +2,7 @@
  * @module
  * Resolves callers, the store, what to do when it fails, and the response cache.
  */
-import { InvalidConfigError } from '../errors.js';
+import { InvalidConfigError } from '../errors/index.js';
 import { DEFAULTS } from '../options.js';
 import type { ResolvedCache, ResolvedGovernance, ResolvedModel } from '../config.js';
 import { MemoryStore } from '../store/memory.js';

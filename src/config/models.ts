@@ -3,15 +3,15 @@
  * Resolves `models` and `chains` into {@link ResolvedModel}s: each target with its
  * inherited settings, and the routing options of each model or chain.
  */
-import { InvalidConfigError } from '../errors.js';
+import { InvalidConfigError } from '../errors/index.js';
 import { DEFAULTS, type FailoverRules, type Strategy } from '../options.js';
 import type { ResolvedModel, ResolvedTarget } from '../config.js';
 import type { ProviderExtras } from './providers.js';
 import { defaultPrice } from '../pricing.js';
-import { budget, describe, expectObject, isObject, key, number, onlyKeys, rateLimit, retryOptions, rules, section, string } from './checks.js';
+import { boolean, budget, describe, expectObject, isObject, key, number, onlyKeys, rateLimit, retryOptions, rules, section, string } from './checks.js';
 
 const STRATEGIES: readonly Strategy[] = ['ordered', 'weighted', 'latency', 'cost', 'least-busy'];
-const TARGET_KEYS = ['provider', 'model', 'retry', 'rules', 'weight', 'maxLatencyMs', 'contextWindow', 'price', 'rateLimit', 'budget'];
+const TARGET_KEYS = ['provider', 'model', 'retry', 'rules', 'weight', 'maxLatencyMs', 'contextWindow', 'price', 'rateLimit', 'budget', 'prefill'];
 const ROUTING_KEYS = ['strategy', 'hedge', 'waitForRecoveryMs'];
 
 function resolveTarget(value: unknown, path: string, providers: Map<string, ProviderExtras>, globalRules: FailoverRules): ResolvedTarget {
@@ -34,6 +34,7 @@ function resolveTarget(value: unknown, path: string, providers: Map<string, Prov
     breaker: p.breaker,
     rules: [rules(t.rules, `${path}.rules`), p.rules, globalRules],
     weight: number(t.weight, `${path}.weight`, 1, 0, false),
+    prefill: boolean(t.prefill, `${path}.prefill`, false),
   };
   const limit = rateLimit(t.rateLimit, `${path}.rateLimit`);
   if (limit) target.rateLimit = limit;
@@ -56,12 +57,12 @@ function resolveTarget(value: unknown, path: string, providers: Map<string, Prov
   return target;
 }
 
-function routing(o: Record<string, unknown>, path: string): Omit<ResolvedModel, 'name' | 'kind' | 'targets'> {
+function routing(o: Record<string, unknown>, path: string): Omit<ResolvedModel, 'name' | 'label' | 'kind' | 'targets'> {
   const strategy = o.strategy ?? DEFAULTS.routing.strategy;
   if (!STRATEGIES.includes(strategy as Strategy)) {
     throw new InvalidConfigError(`${path}.strategy`, `expected one of: ${STRATEGIES.join(', ')}, got ${describe(strategy)}`);
   }
-  const out: Omit<ResolvedModel, 'name' | 'kind' | 'targets'> = {
+  const out: Omit<ResolvedModel, 'name' | 'label' | 'kind' | 'targets'> = {
     strategy: strategy as Strategy,
     waitForRecoveryMs: number(o.waitForRecoveryMs, `${path}.waitForRecoveryMs`, DEFAULTS.routing.waitForRecoveryMs, 0),
   };
@@ -74,6 +75,12 @@ function routing(o: Record<string, unknown>, path: string): Omit<ResolvedModel, 
   return out;
 }
 
+/** `targets` with each upstream (`provider/model`) once, at its first binding. */
+export function uniqueTargets(targets: readonly ResolvedTarget[]): ResolvedTarget[] {
+  const seen = new Set<string>();
+  return targets.filter((t) => !seen.has(t.id) && (seen.add(t.id), true));
+}
+
 /** Resolves `models` and `chains` into one map: a chain name is a valid model. */
 export function resolveModels(
   modelsIn: Record<string, unknown>,
@@ -82,9 +89,6 @@ export function resolveModels(
   globalRules: FailoverRules,
 ): Map<string, ResolvedModel> {
   const models = new Map<string, ResolvedModel>();
-  // One object per target identity, so every model and chain that names it shares it.
-  const byId = new Map<string, ResolvedTarget>();
-  const shared = (target: ResolvedTarget) => byId.get(target.id) ?? (byId.set(target.id, target), target);
 
   for (const [name, value] of Object.entries(modelsIn)) {
     const path = `models${key(name)}`;
@@ -93,8 +97,9 @@ export function resolveModels(
     if (!Array.isArray(m.targets) || m.targets.length === 0) {
       throw new InvalidConfigError(`${path}.targets`, `expected a non-empty array of targets, got ${describe(m.targets)}`);
     }
-    const targets = m.targets.map((t, i) => shared(resolveTarget(t, `${path}.targets[${i}]`, providers, globalRules)));
-    const model: ResolvedModel = { name, kind: 'model', targets, ...routing(m, path) };
+    // Each binding is its own object with its own options, even where two models name the same upstream.
+    const targets = m.targets.map((t, i) => resolveTarget(t, `${path}.targets[${i}]`, providers, globalRules));
+    const model: ResolvedModel = { name, label: name, kind: 'model', targets, ...routing(m, path) };
     const cap = budget(m.budget, `${path}.budget`);
     if (cap) model.budget = cap;
     models.set(name, model);
@@ -120,13 +125,12 @@ export function resolveModels(
         }
         targets.push(...model.targets);
       } else if (isObject(step)) {
-        targets.push(shared(resolveTarget(step, stepPath, providers, globalRules)));
+        targets.push(resolveTarget(step, stepPath, providers, globalRules));
       } else {
         throw new InvalidConfigError(stepPath, `expected a public model name or a target object, got ${describe(step)}`);
       }
     });
-    const unique = [...new Set(targets)];
-    models.set(name, { name, kind: 'chain', targets: unique, ...routing(c, path) });
+    models.set(name, { name, label: name, kind: 'chain', targets: uniqueTargets(targets), ...routing(c, path) });
   }
   return models;
 }

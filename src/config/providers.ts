@@ -3,7 +3,7 @@
  * Resolves one entry of `providers`: its URL, key, headers and the per-provider
  * defaults its targets inherit.
  */
-import { InvalidConfigError } from '../errors.js';
+import { InvalidConfigError } from '../errors/index.js';
 import { DEFAULTS, type FailoverRules, type TimeoutOptions } from '../options.js';
 import type { ResolvedBreakerOptions, ResolvedProvider, ResolvedRetry } from '../config.js';
 import { boolean, breakerOptions, describe, expectObject, key, number, onlyKeys, retryOptions, rules, section, string } from './checks.js';

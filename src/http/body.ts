@@ -4,7 +4,7 @@
  * body a host's parser (express.json, koa-bodyparser) already produced.
  */
 import type { IncomingMessage } from 'node:http';
-import { BodyTooLargeError, InvalidRequestError, RequestTimeoutError } from '../errors.js';
+import { BodyTooLargeError, InvalidRequestError, RequestTimeoutError } from '../errors/index.js';
 
 /** Strict: bytes that are not UTF-8 are a bad request, not a body to guess at. */
 const utf8 = new TextDecoder('utf-8', { fatal: true });

@@ -6,9 +6,9 @@
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { ClientClosedError, InvalidRequestError, RouteNotFoundError, SwitchyardError, isSwitchyardError, type AttemptRecord } from '../errors.js';
+import { ClientClosedError, InvalidRequestError, MethodNotAllowedError, RouteNotFoundError, isSwitchyardError, type AttemptRecord } from '../errors/index.js';
 import type { Endpoint } from '../providers/provider.js';
-import type { Relay } from '../relay.js';
+import type { Relay } from '../relay/relay.js';
 import { DASHBOARD_HTML } from '../observe/dashboard-page.js';
 import { readJsonBody } from './body.js';
 import { metaHeaders, sendError, sendJson, sendStream, sendStreamError, startHeartbeat } from './respond.js';
@@ -58,16 +58,6 @@ const SAFE_ID = /^[\w.:-]{1,128}$/;
 function requestIdOf(req: IncomingMessage): string {
   const given = req.headers['x-request-id'];
   return typeof given === 'string' && SAFE_ID.test(given) ? given : randomUUID();
-}
-
-class MethodNotAllowedError extends SwitchyardError {
-  constructor(method: string, allowed: string) {
-    super('ERR_SWITCHYARD_NOT_FOUND', `Method ${method} is not allowed here; use ${allowed}.`, {
-      status: 405,
-      type: 'invalid_request_error',
-      openaiCode: 'method_not_allowed',
-    });
-  }
 }
 
 /**
@@ -217,20 +207,20 @@ export function createNodeHandler(relay: Relay, options: NodeHandlerOptions): No
         handleEndpoint(relay, endpoint, req, res).catch(() => res.destroy());
         return;
       }
-      return sendError(res, new MethodNotAllowedError(req.method ?? '', 'POST'), { allow: 'POST' });
+      return sendError(res, new MethodNotAllowedError(req.method ?? '', 'POST'), {});
     }
     if (route === '/models') {
       if (req.method === 'GET' || req.method === 'HEAD') return handleModels(relay, res);
-      return sendError(res, new MethodNotAllowedError(req.method ?? '', 'GET'), { allow: 'GET' });
+      return sendError(res, new MethodNotAllowedError(req.method ?? '', 'GET'), {});
     }
     if (options.admin && (route === '/admin/breaker' || route === '/admin/drain')) {
-      if (req.method !== 'POST') return sendError(res, new MethodNotAllowedError(req.method ?? '', 'POST'), { allow: 'POST' });
+      if (req.method !== 'POST') return sendError(res, new MethodNotAllowedError(req.method ?? '', 'POST'), {});
       void handleAdmin(relay, route === '/admin/breaker' ? 'breaker' : 'drain', req, res);
       return;
     }
     const serve = route === undefined ? undefined : operator.get(route);
     if (serve) {
-      if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, new MethodNotAllowedError(req.method ?? '', 'GET'), { allow: 'GET' });
+      if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, new MethodNotAllowedError(req.method ?? '', 'GET'), {});
       void Promise.resolve(serve(res)).catch((err: unknown) => sendError(res, err, {}));
       return;
     }

@@ -4,8 +4,9 @@
  * backpressure, and error envelopes. Every adapter ends up here.
  */
 import type { ServerResponse } from 'node:http';
-import { toErrorResponse, type AttemptRecord } from '../errors.js';
-import type { RelayMeta } from '../relay.js';
+import { toErrorResponse, type AttemptRecord } from '../errors/index.js';
+import { formatUsd } from '../pricing.js';
+import type { RelayMeta } from '../relay-types.js';
 import type { RelayStream } from '../stream/relay-stream.js';
 import { frame } from '../stream/sse.js';
 
@@ -28,7 +29,7 @@ export function metaHeaders(meta: Partial<RelayMeta> & { requestId: string; atte
   if (meta.chain !== undefined) headers['x-switchyard-chain'] = headerSafe(meta.chain);
   if (meta.strategy !== undefined) headers['x-switchyard-strategy'] = meta.strategy;
   if (meta.fallbacks !== undefined && meta.fallbacks.length > 0) headers['x-switchyard-fallbacks'] = headerSafe(meta.fallbacks.join(', '));
-  if (meta.costUsd !== undefined) headers['x-switchyard-cost-usd'] = meta.costUsd.toFixed(8).replace(/0+$/, '').replace(/\.$/, '');
+  if (meta.costUsd !== undefined) headers['x-switchyard-cost-usd'] = formatUsd(meta.costUsd);
   if (meta.cache !== undefined) headers['x-switchyard-cache'] = meta.cache;
   if (meta.headers) Object.assign(headers, meta.headers);
   if (debug) headers['x-switchyard-attempt-details'] = headerSafe(JSON.stringify(meta.attempts));
@@ -62,6 +63,8 @@ const SSE_HEADERS = {
   connection: 'keep-alive',
   // Asks nginx-style proxies in front of the host not to buffer the stream.
   'x-accel-buffering': 'no',
+  // The cost is known only at the end: it follows the stream as a trailer.
+  trailer: 'x-switchyard-cost-usd, x-switchyard-resumed-from',
 } as const;
 
 /**
@@ -127,9 +130,13 @@ export async function sendStream(res: ServerResponse, headers: Record<string, st
       if (res.destroyed) break;
     }
   } catch (err) {
-    return sendStreamError(res, err);
-  } finally {
     await chunks.return();
+    return sendStreamError(res, err);
   }
-  if (!res.destroyed) res.end();
+  await chunks.return();
+  if (res.destroyed) return;
+  // Sent with chunked framing (HTTP/1.1); Node drops them silently where there is none.
+  const trailers = chunks.trailers();
+  if (Object.keys(trailers).length > 0) res.addTrailers(trailers);
+  res.end();
 }

@@ -5,7 +5,7 @@
  * prom-client (an optional peer dependency).
  */
 import { Counter, Gauge, Histogram, Registry } from 'prom-client';
-import type { Relay } from '../relay.js';
+import type { Relay } from '../relay/relay.js';
 
 /** Options of {@link prometheusMetrics}. */
 export interface PrometheusMetricsOptions {

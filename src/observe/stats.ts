@@ -6,7 +6,7 @@
  * first asked for, so a relay without these routes pays nothing.
  */
 import type { RelayEvents } from '../events.js';
-import type { TargetStatus } from '../relay.js';
+import type { TargetStatus } from '../relay-types.js';
 
 const BUCKET_MS = 10_000; // 10 s
 const BUCKETS = 30; // 5 min

@@ -3,7 +3,7 @@
  * Turns an upstream status or a transport error into a {@link FailureKind}, and a kind
  * into the action the rules prescribe for a target.
  */
-import type { FailureKind } from '../errors.js';
+import type { FailureKind } from '../errors/index.js';
 import { DEFAULT_RULES, type FailoverAction } from '../options.js';
 import type { ResolvedTarget } from '../config.js';
 
@@ -16,6 +16,9 @@ export function classifyStatus(status: number, code?: string | null, message?: s
   if (status === 429) return 'rate_limit';
   if (status === 401 || status === 402 || status === 403) return 'auth';
   if (status === 408) return 'timeout';
+  // On a chat or embeddings route a 404 means the configured model (or base URL) does not
+  // exist there: the target is misconfigured, another one may serve.
+  if (status === 404) return 'target_misconfigured';
   if (status >= 500) return 'server';
   const text = `${code ?? ''} ${message ?? ''}`;
   if (CONTEXT_LENGTH.test(text)) return 'context_length';
@@ -58,5 +61,5 @@ export function decide(target: ResolvedTarget, kind: FailureKind, status?: numbe
  * request itself caused say nothing about the target's health.
  */
 export function countsAgainstTarget(kind: FailureKind): boolean {
-  return kind !== 'bad_request' && kind !== 'context_length' && kind !== 'content_policy';
+  return kind !== 'bad_request' && kind !== 'context_length' && kind !== 'content_policy' && kind !== 'unsupported';
 }

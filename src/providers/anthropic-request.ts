@@ -7,7 +7,7 @@
  * tunes sampling or bookkeeping (`seed`, the penalties, `store`, ...) is dropped. The
  * README's table "Anthropic targets: what is translated" lists every field.
  */
-import { InvalidRequestError } from '../errors.js';
+import { InvalidRequestError } from '../errors/index.js';
 import type { ChatBody } from './provider.js';
 
 type Json = Record<string, unknown>;

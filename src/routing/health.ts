@@ -46,8 +46,7 @@ export function startHealthChecks(targets: readonly ResolvedTarget[], host: Heal
       running = false;
       for (const t of mine) {
         const breaker = host.breaker(t);
-        if (healthy && breaker.state !== 'closed') breaker.success();
-        else if (!healthy) breaker.failure();
+        if (!healthy || breaker.state !== 'closed') breaker.observe(healthy);
       }
     }, check.intervalMs);
     timer.unref();

@@ -6,7 +6,11 @@
  * the relay at a host of its choosing.
  */
 import type { ResolvedConfig, ResolvedModel } from '../config.js';
-import { InvalidRequestError, ModelNotFoundError } from '../errors.js';
+import { uniqueTargets } from '../config/models.js';
+import { InvalidRequestError, ModelNotFoundError } from '../errors/index.js';
+
+/** The label of a per-request fallback list in events and metrics: one value, whatever the list. */
+export const REQUEST_FALLBACKS = '(request fallbacks)';
 
 /** Most entries a per-request fallback list may have. */
 const MAX_REQUEST_FALLBACKS = 8;
@@ -39,8 +43,9 @@ export function selectModel(config: ResolvedConfig, body: { model: string; model
   const chosen = names.map((name) => lookup(config, name, name === body.model ? 'model' : `models[${models.indexOf(name)}]`));
   return {
     name: names.join(','),
+    label: REQUEST_FALLBACKS,
     kind: 'chain',
-    targets: [...new Set(chosen.flatMap((m) => m.targets))],
+    targets: uniqueTargets(chosen.flatMap((m) => m.targets)),
     strategy: 'ordered',
     waitForRecoveryMs: chosen[0]!.waitForRecoveryMs,
   };

@@ -11,6 +11,7 @@ import { randomUUID } from 'node:crypto';
 import type { ResolvedTarget } from '../config.js';
 import type { RelayEvents } from '../events.js';
 import type { BreakerState, CircuitBreaker } from '../policy/breaker.js';
+import type { ProbeClaim } from '../engine/runtime.js';
 import type { BreakerTransition, Store } from './store.js';
 
 /** A store that can share breakers. */
@@ -78,25 +79,35 @@ export class BreakerSync {
   }
 
   /**
-   * Whether this instance may send the half-open probe of `target`. A claim held
-   * elsewhere is remembered until it expires, so waiting costs no further round trips.
+   * Claims the half-open probe of `target` for `ttlMs` (at most the probe's own time
+   * limit; its verdict ends the claim sooner). Resolves with the claim, or with how long
+   * another instance still holds it; that is remembered until it expires, so waiting
+   * costs no further round trips. A store that cannot answer grants it (fail open).
    */
-  async probe(target: ResolvedTarget): Promise<boolean> {
+  async claim(target: ResolvedTarget, ttlMs: number): Promise<ProbeClaim | { heldMs: number }> {
     const acquire = this.store.acquireProbe;
-    if (!acquire) return true;
+    const released: ProbeClaim = { release: () => this.releaseClaim(target.id) };
+    if (!acquire) return released;
     const until = this.heldElsewhere.get(target.id);
-    if (until !== undefined && this.host.now() < until) return false;
+    if (until !== undefined && this.host.now() < until) return { heldMs: until - this.host.now() };
     try {
-      // A claim lasts one cooldown: if its holder reports nothing in that time (it crashed,
-      // or its client left), another instance may probe.
-      const claim = await acquire.call(this.store, target.id, this.origin, target.breaker.cooldownMs);
-      if (claim.granted) return true;
+      const claim = await acquire.call(this.store, target.id, this.origin, ttlMs);
+      if (claim.granted) return released;
       this.heldElsewhere.set(target.id, this.host.now() + claim.heldMs);
-      return false;
+      return { heldMs: claim.heldMs };
     } catch (err) {
       this.report('acquireProbe', err);
-      return true;
+      return released;
     }
+  }
+
+  /** Gives a claim back at once: its probe was abandoned or said nothing about the target. */
+  private releaseClaim(target: string): void {
+    const release = this.store.releaseProbe;
+    if (!release) return;
+    Promise.resolve()
+      .then(() => release.call(this.store, target, this.origin))
+      .catch((err: unknown) => this.report('releaseProbe', err));
   }
 
   close(): void {

@@ -132,6 +132,14 @@ return out
  * Claims a half-open probe. KEYS[1] the claim; ARGV owner, ttlMs.
  * Returns -1 when granted (also to its current owner), else the ms the claim has left.
  */
+/** Releases a probe claim if `ARGV[1]` still holds it. */
+export const RELEASE_PROBE = script(`
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('DEL', KEYS[1])
+end
+return 0
+`);
+
 export const ACQUIRE_PROBE = script(`
 local holder = redis.call('GET', KEYS[1])
 if (not holder) or holder == ARGV[1] then

@@ -12,7 +12,7 @@
  */
 import type { Cluster, Redis } from 'ioredis';
 import type { BreakerSubscriber, BreakerTransition, BucketState, BudgetState, ProbeClaim, Store } from './store.js';
-import { ACQUIRE_PROBE, GIVE, OPEN_BREAKERS, PUBLISH_BREAKER, RESERVE, SETTLE, TAKE, type Script } from './redis-scripts.js';
+import { ACQUIRE_PROBE, RELEASE_PROBE, GIVE, OPEN_BREAKERS, PUBLISH_BREAKER, RESERVE, SETTLE, TAKE, type Script } from './redis-scripts.js';
 
 /** Options of {@link createRedisStore}. */
 export interface RedisStoreOptions {
@@ -117,6 +117,10 @@ export class RedisStore implements Store {
   async acquireProbe(target: string, owner: string, ttlMs: number): Promise<ProbeClaim> {
     const left = Number(await this.run(ACQUIRE_PROBE, [this.probeKey(target)], [owner, Math.max(1, Math.ceil(ttlMs))]));
     return left < 0 ? { granted: true } : { granted: false, heldMs: left };
+  }
+
+  async releaseProbe(target: string, owner: string): Promise<void> {
+    await this.run(RELEASE_PROBE, [this.probeKey(target)], [owner]);
   }
 
   /**

@@ -80,11 +80,14 @@ export interface Store {
    */
   subscribeBreakers?(subscriber: BreakerSubscriber): () => void;
   /**
-   * Optional: claims the single half-open probe of `target` for `owner` for `ttlMs`, so one
-   * instance probes a recovering target rather than all. Granted again to the same owner;
-   * a published transition of the target ends the claim.
+   * Optional: claims the single half-open probe of `target` for `owner` for `ttlMs` (the
+   * probe's own time limit), so one instance probes a recovering target rather than all.
+   * Granted again to the same owner; a published transition of the target (the probe's
+   * verdict) ends the claim.
    */
   acquireProbe?(target: string, owner: string, ttlMs: number): Awaitable<ProbeClaim>;
+  /** Optional: gives a probe claim back before it expires, if `owner` still holds it (the probe was abandoned). */
+  releaseProbe?(target: string, owner: string): Awaitable<void>;
   /** Releases timers and connections the store owns (not a client the host passed in). */
   close?(): Awaitable<void>;
 }

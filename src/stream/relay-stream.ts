@@ -3,15 +3,21 @@
  * The part of a stream after its commit point: the held chunks, then the upstream's
  * remaining chunks as they arrive. A failure here cannot be failed over invisibly (the
  * client has seen part of an answer): it surfaces as a {@link StreamInterruptedError}
- * that the HTTP layer turns into an OpenAI error event, unless stream resume is on and
- * another target continues the answer (see `resume`). `return()` always releases the
+ * that the HTTP layer turns into an error event, unless stream resume is on and another
+ * target continues the answer (see `engine/resume.ts`). `return()` always releases the
  * upstream, even when iteration never started.
+ *
+ * The client gets nothing it did not ask for: usage (the relay asks upstreams for it to
+ * count cost) reaches it only when it sent `stream_options.include_usage`, and then
+ * carries the cost; an event that is not valid JSON is dropped and counted, never
+ * forwarded. Cost and resume details also go out as HTTP trailers (see `summary`).
  */
 import type { ResolvedTarget } from '../config.js';
-import { ClientClosedError, StreamInterruptedError, type AttemptRecord } from '../errors.js';
+import { ClientClosedError, StreamInterruptedError, type AttemptRecord } from '../errors/index.js';
+import { redact } from '../redact.js';
 import type { CommittedStream } from './commit.js';
 import { DONE } from './sse.js';
-import { redact } from '../redact.js';
+import { Splice, type SpliceChunk } from './splice.js';
 
 /** How a relayed stream ended. */
 export type StreamOutcome = 'complete' | 'interrupted' | 'aborted';
@@ -27,14 +33,12 @@ export interface StreamHooks {
   /** The request's signal: aborted with a `ClientClosedError` when the client left. */
   signal: AbortSignal;
   attempts: AttemptRecord[];
-  /** Pass usage-only chunks on to the client (it asked for `include_usage`). */
+  /** The client asked for usage (`stream_options.include_usage`). */
   keepUsage: boolean;
-  /** Receives each usage object the upstream reported. */
-  onUsage?(usage: Record<string, unknown>): void;
+  /** Receives each usage object a segment's upstream reported; returns fields for the client's usage chunk (cost). */
+  onUsage?(usage: Record<string, unknown>, target: ResolvedTarget): Record<string, unknown> | undefined;
   /** A segment's upstream broke after content was sent: count it against its target. */
   onBreak(target: ResolvedTarget): void;
-  /** Fields for the `switchyard` object of the last chunk (cost), or undefined for none. */
-  trailer?(): Record<string, unknown> | undefined;
   /**
    * Stream resume: asked for a segment that continues from `delivered` (the text the
    * client has received) on a target not in `broken` (every target of this stream so
@@ -42,20 +46,18 @@ export interface StreamHooks {
    * Absent when resume is off.
    */
   resume?(delivered: string, broken: readonly ResolvedTarget[]): Promise<StreamSegment>;
+  /** HTTP trailers for the end of the stream (the cost). */
+  trailers?(): Record<string, string>;
   onEnd(outcome: StreamOutcome, error?: StreamInterruptedError): void;
 }
 
-const FINISHED = /"finish_reason"\s*:\s*"/;
-const USAGE = /"usage"\s*:\s*\{/;
 const END: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
-interface Chunk {
+interface Chunk extends SpliceChunk {
   id?: string;
   created?: number;
   model?: string;
-  choices?: { index?: number; delta?: Record<string, unknown> }[];
   usage?: Record<string, unknown> | null;
-  [key: string]: unknown;
 }
 
 export class RelayStream implements AsyncIterableIterator<string> {
@@ -63,21 +65,20 @@ export class RelayStream implements AsyncIterableIterator<string> {
   private index = 0;
   private ended = false;
   private sentDone = false;
-  /** Payloads made up by the relay (the resume marker), sent before upstream ones. */
+  /** Payloads ready to send, ahead of the upstream (a spliced continuation's held chunks). */
   private readonly queue: string[] = [];
-  /** The last two payloads: enough to tell whether a stream that ended without [DONE] had finished. */
-  private previous = '';
-  private last = '';
-  // Stream resume bookkeeping, used only when `hooks.resume` is set.
+  /** Whether the current segment sent a finish reason: a stream that ends without [DONE] after one is complete. */
+  private finished = false;
+  // Stream resume bookkeeping.
   private delivered = '';
   private resumable = true;
   private head: Pick<Chunk, 'id' | 'created' | 'model'> | undefined;
+  private splice: Splice | undefined;
   private readonly served: ResolvedTarget[];
-  private marked = false;
-  /** The first payload of the stream, for the ids of a chunk the relay adds. */
-  private readonly firstHeld: string | undefined;
-  /** Payloads sent to the client so far: about one token each, for estimates. */
-  sent = 0;
+  /** Payloads sent to the client by each segment: about one token each, for estimates. */
+  readonly sentBy: number[] = [0];
+  /** Upstream events dropped because they were not valid JSON. */
+  dropped = 0;
 
   constructor(
     first: StreamSegment,
@@ -85,7 +86,6 @@ export class RelayStream implements AsyncIterableIterator<string> {
   ) {
     this.segment = first;
     this.served = [first.target];
-    this.firstHeld = first.committed.held[0];
   }
 
   [Symbol.asyncIterator](): this {
@@ -104,6 +104,7 @@ export class RelayStream implements AsyncIterableIterator<string> {
       return END;
     }
     for (;;) {
+      if (this.queue.length > 0) return this.emit(this.queue.shift()!);
       let data: string | undefined;
       try {
         data = await this.pull();
@@ -112,25 +113,22 @@ export class RelayStream implements AsyncIterableIterator<string> {
         return this.fail(err);
       }
       if (data === undefined) {
+        this.flushSplice();
+        if (this.queue.length > 0) continue;
         // The upstream ended without [DONE]: complete if it had finished, truncated if not.
-        if (!FINISHED.test(this.last) && !FINISHED.test(this.previous)) {
+        if (!this.finished) {
           const err = new Error('upstream stream ended before it finished');
           if (await this.recover()) continue;
           return this.fail(err);
         }
         data = DONE;
       }
-      if (data === DONE && !this.marked) {
-        this.marked = true;
-        const marker = this.marker();
-        if (marker !== undefined) {
-          this.queue.push(DONE);
-          return this.emit(marker);
-        }
+      if (data === DONE) {
+        this.flushSplice();
+        this.queue.push(DONE);
+        continue;
       }
-      if (data === DONE) return this.emit(DONE);
-      const out = this.filter(data);
-      if (out !== undefined) return this.emit(out);
+      this.filter(data);
     }
   }
 
@@ -139,73 +137,86 @@ export class RelayStream implements AsyncIterableIterator<string> {
     return END;
   }
 
-  /** The next payload: made-up ones first, then held chunks, then the live upstream. */
+  /**
+   * HTTP trailers for the end of the stream: its cost, and after a resume which targets
+   * answered (`x-switchyard-resumed-from`, in order).
+   */
+  trailers(): Record<string, string> {
+    const out = { ...this.hooks.trailers?.() };
+    if (this.served.length > 1) out['x-switchyard-resumed-from'] = this.served.map((t) => t.id).join(', ');
+    return out;
+  }
+
+  /** The next payload: held chunks first, then the live upstream. */
   private async pull(): Promise<string | undefined> {
-    if (this.queue.length > 0) return this.queue.shift();
     const { held, rest } = this.segment.committed;
     if (this.index < held.length) return held[this.index++];
     const next = await rest.next();
     return next.done ? undefined : next.value;
   }
 
-  /**
-   * Drops usage-only chunks the client did not ask for (after reading their usage), and
-   * keeps what resume needs. Chunks pass unparsed unless one of those needs a look.
-   */
-  private filter(data: string): string | undefined {
-    const resuming = this.hooks.resume !== undefined;
-    const hasUsage = data.includes('"usage"') && USAGE.test(data);
-    if (!resuming && !hasUsage) return data;
-    const chunk = JSON.parse(data) as Chunk;
-    if (hasUsage && chunk.usage) {
-      this.hooks.onUsage?.(chunk.usage);
-      if (!this.hooks.keepUsage && Array.isArray(chunk.choices) && chunk.choices.length === 0) return undefined;
+  /** Looks at one upstream payload and queues what the client gets of it. */
+  private filter(data: string): void {
+    let chunk: Chunk;
+    try {
+      chunk = JSON.parse(data) as Chunk;
+      if (chunk === null || typeof chunk !== 'object') throw new Error('not an object');
+    } catch {
+      this.dropped++;
+      return;
     }
-    if (!resuming) return data;
-    if (this.served.length === 1) {
-      this.head ??= { id: chunk.id, created: chunk.created, model: chunk.model };
-      this.track(chunk);
-      return data;
+    for (const choice of chunk.choices ?? []) if (choice.finish_reason !== null && choice.finish_reason !== undefined) this.finished = true;
+    let out: string | undefined = data;
+    let changed = false;
+    if (chunk.usage !== undefined) {
+      const usage = chunk.usage;
+      if (usage) {
+        const extra = this.hooks.onUsage?.(usage, this.segment.target);
+        if (this.hooks.keepUsage && extra) {
+          chunk.switchyard = extra;
+          changed = true;
+        }
+      }
+      if (!this.hooks.keepUsage) {
+        // The relay asked for usage; this client did not.
+        if (Array.isArray(chunk.choices) && chunk.choices.length === 0) return;
+        delete chunk.usage;
+        changed = true;
+      }
     }
-    // A continuation: it must look like the same answer going on.
-    this.track(chunk);
-    if (this.head) Object.assign(chunk, this.head);
-    for (const choice of chunk.choices ?? []) delete choice.delta?.role;
-    return JSON.stringify(chunk);
+    if (this.hooks.resume) {
+      if (this.served.length === 1) {
+        this.head ??= { id: chunk.id, created: chunk.created, model: chunk.model };
+        this.track(chunk);
+      } else {
+        // A continuation: it must look like the same answer going on.
+        if (this.head) Object.assign(chunk, this.head);
+        for (const c of this.splice!.push(chunk)) this.queue.push(this.track(c));
+        return;
+      }
+    }
+    if (changed) out = JSON.stringify(chunk);
+    this.queue.push(out);
   }
 
-  /** Keeps the text delivered so far; a stream with tool calls or several choices cannot be resumed. */
-  private track(chunk: Chunk): void {
+  /** Keeps the text delivered so far; a stream with tool calls or several choices cannot be resumed. Returns the payload. */
+  private track(chunk: Chunk): string {
     for (const choice of chunk.choices ?? []) {
       if ((choice.index ?? 0) !== 0 || choice.delta?.tool_calls || choice.delta?.function_call) this.resumable = false;
       const content = choice.delta?.content;
       if (typeof content === 'string') this.delivered += content;
     }
+    return JSON.stringify(chunk);
   }
 
-  /**
-   * The relay's last chunk before `[DONE]`: what the request cost and, after a resume,
-   * which targets answered. Undefined when there is nothing to say.
-   */
-  private marker(): string | undefined {
-    const fields: Record<string, unknown> = { ...this.hooks.trailer?.() };
-    if (this.served.length > 1) {
-      fields.resumed = true;
-      fields.targets = this.served.map((t) => ({ provider: t.provider.name, model: t.model }));
-    }
-    if (Object.keys(fields).length === 0) return undefined;
-    if (!this.head) {
-      const first = (this.firstHeld?.startsWith('{') ? JSON.parse(this.firstHeld) : {}) as Chunk;
-      this.head = { id: first.id, created: first.created, model: first.model };
-    }
-    return JSON.stringify({ ...this.head, object: 'chat.completion.chunk', choices: [], switchyard: fields });
+  private flushSplice(): void {
+    if (!this.splice) return;
+    for (const c of this.splice.flush()) this.queue.push(this.track(c));
   }
 
   private emit(data: string): IteratorResult<string> {
     if (data === DONE) this.sentDone = true;
-    this.sent++;
-    this.previous = this.last;
-    this.last = data;
+    else this.sentBy[this.served.length - 1]!++;
     return { done: false, value: data };
   }
 
@@ -226,7 +237,10 @@ export class RelayStream implements AsyncIterableIterator<string> {
       return false;
     }
     this.index = 0;
+    this.finished = false;
+    this.splice = new Splice(this.delivered);
     this.served.push(this.segment.target);
+    this.sentBy.push(0);
     return true;
   }
 

@@ -103,6 +103,8 @@ export function replyOf(name: string): string {
 export interface Outcome {
   status: number;
   headers: Record<string, string | string[] | undefined>;
+  /** HTTP trailers (a stream's cost, and after a resume the targets it was spliced from). */
+  trailers?: Record<string, string | undefined>;
   text: string;
   /** The hang detector fired: no answer within the generous bound. */
   hung?: boolean;
@@ -137,7 +139,7 @@ export async function shoot(client: Pool, shot: Shot, hangAfterMs: number): Prom
       signal,
     });
     const text = await res.body.text();
-    return { status: res.statusCode, headers: res.headers, text };
+    return { status: res.statusCode, headers: res.headers, trailers: res.trailers, text };
   } catch (err) {
     if (quit?.aborted) return { status: 0, headers: {}, text: '', aborted: true };
     if (hang.aborted) return { status: 0, headers: {}, text: '', hung: true };
@@ -167,7 +169,6 @@ interface Chunk {
   choices?: { delta?: { role?: string; content?: string | null } }[];
   usage?: unknown;
   error?: unknown;
-  switchyard?: { resumed: boolean; targets: { provider: string; model: string }[] };
 }
 
 /** Whether `text` is a run of non-empty prefixes of `replies[0..n-2]` followed by the whole of `replies[n-1]`. */
@@ -175,7 +176,9 @@ function splices(text: string, replies: string[]): boolean {
   if (replies.length === 1) return text === replies[0];
   const [first, ...rest] = replies;
   for (let k = first!.length; k >= 1; k--) {
-    if (text.startsWith(first!.slice(0, k)) && splices(text.slice(k), rest)) return true;
+    if (!text.startsWith(first!.slice(0, k))) continue;
+    // The relay puts a space between two words the break had glued together.
+    if (splices(text.slice(k), rest) || (text[k] === ' ' && first![k - 1] !== ' ' && splices(text.slice(k + 1), rest))) return true;
   }
   return false;
 }
@@ -209,12 +212,14 @@ export function checkAnswer(shot: Shot, out: Outcome, replyOfProvider: (provider
   const usage = chunks.filter((c) => c.usage !== undefined && c.usage !== null).length;
   if (usage !== (shot.includeUsage ? 1 : 0)) return `stream has ${usage} usage chunks (asked: ${shot.includeUsage})`;
   const content = chunks.map((c) => c.choices?.[0]?.delta?.content ?? '').join('');
-  const marker = chunks.find((c) => c.switchyard)?.switchyard;
-  if (marker) {
-    const replies = marker.targets.map((t) => replyOfProvider(t.provider));
-    if (replies.some((r) => r === undefined)) return 'resume marker names an unknown provider';
-    if (marker.targets[0]?.provider !== provider) return 'resume marker and x-switchyard-provider disagree on the first server';
-    return splices(content, replies as string[]) ? undefined : `resumed content ${JSON.stringify(content)} is not a splice of ${marker.targets.map((t) => t.provider).join(' > ')}`;
+  if (chunks.some((c) => c.choices?.length === 0 && !c.usage)) return 'stream has a chunk without choices the client did not ask for';
+  const resumedFrom = out.trailers?.['x-switchyard-resumed-from'];
+  if (resumedFrom) {
+    const targets = resumedFrom.split(', ').map((id) => id.split('/')[0]!);
+    const replies = targets.map((p) => replyOfProvider(p));
+    if (replies.some((r) => r === undefined)) return 'resume trailer names an unknown provider';
+    if (targets[0] !== provider) return 'resume trailer and x-switchyard-provider disagree on the first server';
+    return splices(content, replies as string[]) ? undefined : `resumed content ${JSON.stringify(content)} is not a splice of ${targets.join(' > ')}`;
   }
   return content === expected ? undefined : `streamed content ${JSON.stringify(content)} is not ${provider}'s reply`;
 }
@@ -252,7 +257,7 @@ export function resources(): Record<string, number> {
 
 /** Pool statistics of a relay's upstream pools (a private field, read for leak checks). */
 export function upstreamPools(relay: Relay): Map<string, { connected: number; free: number; pending: number; queued: number; running: number; size: number }> {
-  const pools = (relay as unknown as { pools: Map<string, Pool> }).pools;
+  const pools = (relay as unknown as { registry: { pools: Map<string, Pool> } }).registry.pools;
   // Keyed by provider name (possibly with more after a NUL, e.g. origin and pool options).
   const out = new Map<string, Pool['stats']>();
   for (const [key, pool] of pools) {

@@ -6,14 +6,14 @@
  * here and the engine may still fail over.
  */
 import type { Dispatcher, Pool } from 'undici';
-import type { ResolvedTarget } from './config.js';
-import { InvalidRequestError, type FailureKind } from './errors.js';
-import { classifyError, classifyStatus } from './policy/classify.js';
-import { parseRetryAfter } from './policy/retry.js';
-import { BadResponse, type ChatBody, type EmbeddingsBody, type Endpoint, type ProviderAdapter, type UpstreamError, type Usage, type UpstreamRequest } from './providers/provider.js';
-import { readUntilContent, type CommittedStream } from './stream/commit.js';
-import { linkedController } from './policy/timeout.js';
-import { redact, redactError } from './redact.js';
+import type { ResolvedTarget } from '../config.js';
+import { InvalidRequestError, isSwitchyardError, type FailureKind } from '../errors/index.js';
+import { classifyError, classifyStatus } from '../policy/classify.js';
+import { parseRetryAfter } from '../policy/retry.js';
+import { BadResponse, type ChatBody, type EmbeddingsBody, type Endpoint, type ProviderAdapter, type UpstreamError, type Usage, type UpstreamRequest } from '../providers/provider.js';
+import { readUntilContent, type CommittedStream } from '../stream/commit.js';
+import { linkedController } from '../policy/timeout.js';
+import { redact, redactError } from '../redact.js';
 
 /** A failed attempt, classified. */
 export interface AttemptFailure {
@@ -38,7 +38,8 @@ export interface AttemptInput {
   adapter: ProviderAdapter;
   target: ResolvedTarget;
   endpoint: Endpoint;
-  body: ChatBody | EmbeddingsBody;
+  /** The upstream request, built once per target by {@link prepare}. */
+  request: UpstreamRequest;
   stream: boolean;
   signal: AbortSignal;
   maxResponseBytes: number;
@@ -127,25 +128,33 @@ async function* idleGuard(body: AsyncIterable<Uint8Array>, ms: number, controlle
   }
 }
 
+/** Why a target cannot take a request, and the field at fault when there is one. */
+export interface Unsupported {
+  unsupported: string;
+  param?: string | null;
+}
+
+/**
+ * Builds the upstream request for `target`, once per request (retries and hedges reuse
+ * it). Returns why the target cannot take the request instead when its provider cannot
+ * express it (a field it cannot translate, an endpoint it does not have).
+ */
+export function prepare(adapter: ProviderAdapter, target: ResolvedTarget, endpoint: Endpoint, body: ChatBody | EmbeddingsBody): UpstreamRequest | Unsupported {
+  if (endpoint === 'embeddings' && !adapter.embeddingsRequest) return { unsupported: `${target.provider.type} providers have no embeddings API` };
+  try {
+    return endpoint === 'chat' ? adapter.chatRequest(target.provider, body as ChatBody, target.model) : adapter.embeddingsRequest!(target.provider, body as EmbeddingsBody, target.model);
+  } catch (err) {
+    // A value nested too deep to serialise cannot be sent anywhere: the request is at fault.
+    if (err instanceof RangeError) throw new InvalidRequestError('The request is nested too deeply to relay.');
+    if (isSwitchyardError(err)) return { unsupported: err.message, param: err.param };
+    throw err;
+  }
+}
+
 /** Sends one request to `target` and classifies the outcome. Throws only if `signal` aborted. */
 export async function attempt(input: AttemptInput): Promise<AttemptResult> {
-  const { pool, adapter, target, signal } = input;
+  const { pool, adapter, target, signal, request } = input;
   const provider = target.provider;
-  let request: UpstreamRequest;
-  try {
-    request =
-      input.endpoint === 'chat'
-        ? adapter.chatRequest(provider, input.body as ChatBody, target.model)
-        : adapter.embeddingsRequest!(provider, input.body as EmbeddingsBody, target.model);
-  } catch (err) {
-    // A value nested too deep to serialise is the request's fault too.
-    if (err instanceof RangeError) return { ok: false, kind: 'bad_request', error: { message: 'The request is nested too deeply to relay.' }, detail: 'too deep' };
-    if (!(err instanceof InvalidRequestError)) throw err;
-    // This provider cannot express the request (a field it cannot translate): the client's
-    // fault, as an upstream 400 would be, so the rules decide (by default: return the 400).
-    const error = { message: err.message, type: err.type, code: err.openaiCode, param: err.param };
-    return { ok: false, kind: 'bad_request', error, detail: err.message };
-  }
   // The attempt's own controller: its timeouts abort this attempt, not the request.
   const own = linkedController(signal);
   let streaming = false;

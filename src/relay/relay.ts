@@ -6,23 +6,19 @@
  */
 import type { IncomingMessage } from 'node:http';
 import { inspect } from 'node:util';
-import { Pool } from 'undici';
-import { resolveConfig, type ResolvedConfig, type ResolvedTarget } from './config.js';
-import type { EngineRuntime } from './engine.js';
-import { InvalidRequestError, RelayClosedError } from './errors.js';
-import { RelayEvents, type RelayEventMap, type RelayEventName, type RelayListener } from './events.js';
-import { InFlight } from './inflight.js';
-import { ResponseCache } from './governance/cache.js';
-import { Guard } from './governance/guard.js';
-import { createNodeHandler, type NodeHandler, type NodeHandlerOptions } from './http/node-handler.js';
-import type { RelayConfig } from './options.js';
-import { CircuitBreaker } from './policy/breaker.js';
-import { adapterFor } from './providers/index.js';
-import { startHealthChecks } from './routing/health.js';
-import { TargetStats } from './routing/stats.js';
-import { StatsCollector, type HealthSnapshot, type StatsSnapshot } from './observe/stats.js';
-import { runRequest, type RequestHost } from './run.js';
-import { BreakerSync } from './store/breaker-sync.js';
+import { resolveConfig, type ResolvedConfig } from '../config.js';
+import { runRequest, type RequestHost } from '../engine/request.js';
+import { RelayClosedError } from '../errors/index.js';
+import { RelayEvents, type RelayEventName, type RelayListener } from '../events.js';
+import { ResponseCache } from '../governance/cache.js';
+import { Settlement } from '../governance/settlement.js';
+import { createNodeHandler, type NodeHandler, type NodeHandlerOptions } from '../http/node-handler.js';
+import { InFlight } from '../inflight.js';
+import { StatsCollector, type HealthSnapshot, type StatsSnapshot } from '../observe/stats.js';
+import type { RelayConfig } from '../options.js';
+import { startHealthChecks } from '../routing/health.js';
+import { Operator } from './operator.js';
+import { Registry } from './registry.js';
 
 export type {
   RelayRequest,
@@ -33,8 +29,8 @@ export type {
   EmbeddingList,
   CallOptions,
   TargetStatus,
-} from './relay-types.js';
-import type { CallOptions, ChatCompletion, ChatCompletionChunk, EmbeddingList, RelayRequest, RelayResult, TargetStatus } from './relay-types.js';
+} from '../relay-types.js';
+import type { CallOptions, ChatCompletion, ChatCompletionChunk, EmbeddingList, RelayRequest, RelayResult, TargetStatus } from '../relay-types.js';
 
 /**
  * A configured relay. Create it with {@link createRelay}.
@@ -48,20 +44,16 @@ import type { CallOptions, ChatCompletion, ChatCompletionChunk, EmbeddingList, R
 export class Relay {
   private config: ResolvedConfig;
   private readonly events = new RelayEvents();
-  /** Connection pools by provider settings (name, origin, size, connect timeout). */
-  private readonly pools = new Map<string, Pool>();
-  private readonly breakers = new Map<string, CircuitBreaker>();
+  private readonly registry = new Registry(this.events);
+  private readonly operator = new Operator(this.registry, this.events, () => this.config);
   private readonly inflight = new InFlight();
-  private readonly targetStats = new TargetStats();
-  /** Providers being drained: no new requests, in-flight ones finish. */
-  private readonly draining = new Set<string>();
+  /** Store corrections after requests, retried in the background when the store fails. */
+  private readonly settlement = new Settlement(this.events);
   private stopHealthChecks: () => void = () => {};
   private modelList: Buffer = Buffer.alloc(0);
   private closed = false;
   private closing: Promise<void> | undefined;
   private collector: StatsCollector | undefined;
-  /** Shares breaker verdicts with other instances, when the store can. */
-  private sync: BreakerSync | undefined;
   /** What each request borrows from the relay; replaced whole by `update()`. */
   private host!: RequestHost;
 
@@ -72,29 +64,15 @@ export class Relay {
 
   /** Makes `config` the one new requests use (requests in flight keep theirs). */
   private install(config: ResolvedConfig, previous?: RequestHost): void {
-    const { store } = config.governance;
-    if (this.sync?.store !== store) {
-      this.sync?.close();
-      this.sync = BreakerSync.start(store, { events: this.events, now: config.now, breaker: (id) => this.breakerById(id) });
-    }
-    const sync = this.sync;
-    const runtime: EngineRuntime = {
-      config,
-      events: this.events,
-      pool: (target) => this.pool(target),
-      adapter: (target) => adapterFor(target.provider.type),
-      breaker: (target) => this.breaker(target),
-      stats: this.targetStats,
-      draining: (target) => this.draining.has(target.provider.name),
-      acquireProbe: sync && ((target) => sync.probe(target)),
-    };
+    this.registry.apply(config);
+    const runtime = this.registry.runtime(config);
     const { governance, cache, now } = config;
     const relay = this;
     this.host = {
       config,
       events: this.events,
       runtime,
-      guard: governance.active ? new Guard(governance, this.events, now) : undefined,
+      ledger: governance.active ? { governance, events: this.events, settlement: this.settlement, now } : undefined,
       // The cache survives an update when it stays on: its answers do not depend on config.
       cache: cache ? (previous?.cache ?? new ResponseCache(cache, now)) : undefined,
       inflight: this.inflight,
@@ -103,7 +81,7 @@ export class Relay {
       },
     };
     this.stopHealthChecks();
-    this.stopHealthChecks = startHealthChecks(this.allTargets(), runtime);
+    this.stopHealthChecks = startHealthChecks(this.registry.all(), runtime);
     this.modelList = Buffer.from(JSON.stringify(this.models()));
   }
 
@@ -133,27 +111,7 @@ export class Relay {
     const previousHost = this.host;
     this.config = next;
     this.install(next, previousHost);
-    const live = new Set(this.allTargets().map((t) => t.id));
-    for (const target of this.allTargets()) this.breakers.get(target.id)?.configure(target.breaker);
-    for (const id of [...this.breakers.keys()]) if (!live.has(id)) this.breakers.delete(id);
-    const keep = new Set([...next.providers.values()].map((p) => p.poolKey));
-    for (const [key, pool] of this.pools) {
-      if (keep.has(key)) continue;
-      this.pools.delete(key);
-      // Waits for the requests it carries, then closes its sockets.
-      void pool.close().catch(() => {});
-    }
-    const names = (m: Map<string, unknown>) => [...m.keys()];
-    this.emitControl({
-      action: 'update',
-      actor: options.actor,
-      detail: {
-        providersAdded: names(next.providers).filter((n) => !previous.providers.has(n)),
-        providersRemoved: names(previous.providers).filter((n) => !next.providers.has(n)),
-        modelsAdded: names(next.models).filter((n) => !previous.models.has(n)),
-        modelsRemoved: names(previous.models).filter((n) => !next.models.has(n)),
-      },
-    });
+    this.operator.updated(previous, next, options.actor);
   }
 
   /**
@@ -162,13 +120,7 @@ export class Relay {
    * Without `model`, every target of the provider.
    */
   setBreaker(provider: string, model: string | undefined, state: 'open' | 'closed' | 'auto', options: { actor?: string } = {}): void {
-    const targets = this.allTargets().filter((t) => t.provider.name === provider && (model === undefined || t.model === model));
-    if (targets.length === 0) throw new InvalidRequestError(`No target ${model === undefined ? `on provider ${provider}` : `${provider}/${model}`}.`, 'provider');
-    // An override is this instance's own: it is not published to the others.
-    const apply = () => targets.forEach((t) => this.breaker(t).force(state === 'auto' ? undefined : state));
-    if (this.sync) this.sync.quietly(apply);
-    else apply();
-    this.emitControl({ action: 'breaker', actor: options.actor, provider, model, state });
+    this.operator.setBreaker(provider, model, state, options.actor);
   }
 
   /**
@@ -176,15 +128,12 @@ export class Relay {
    * requests it is serving, streams included, finish. `undrain` takes it back.
    */
   drain(provider: string, options: { actor?: string } = {}): void {
-    if (!this.config.providers.has(provider)) throw new InvalidRequestError(`No provider ${provider}.`, 'provider');
-    this.draining.add(provider);
-    this.emitControl({ action: 'drain', actor: options.actor, provider });
+    this.operator.drain(provider, options.actor);
   }
 
   /** Ends a drain: the provider gets traffic again. */
   undrain(provider: string, options: { actor?: string } = {}): void {
-    this.draining.delete(provider);
-    this.emitControl({ action: 'undrain', actor: options.actor, provider });
+    this.operator.undrain(provider, options.actor);
   }
 
   /**
@@ -199,11 +148,7 @@ export class Relay {
    * ```
    */
   reportConfigError(path: string, message: string, options: { actor?: string } = {}): void {
-    this.emitControl({ action: 'configError', actor: options.actor, detail: { path, message } });
-  }
-
-  private emitControl(payload: RelayEventMap['control']): void {
-    this.events.emit('control', payload);
+    this.operator.configError(path, message, options.actor);
   }
 
   /** What a logger sees: names and counts, never the resolved config (it holds keys). */
@@ -265,16 +210,17 @@ export class Relay {
 
   /** Every target with its breaker state. */
   targets(): TargetStatus[] {
-    return this.allTargets().map((target) => {
-      const stat = this.targetStats.get(target);
+    return this.registry.all().map((target) => {
+      const stat = this.registry.stats.get(target);
+      const breaker = this.registry.breaker(target);
       return {
         provider: target.provider.name,
         model: target.model,
-        breaker: this.breaker(target).toJSON(),
+        breaker: breaker.toJSON(),
         latencyMs: stat.ewmaMs,
         inFlight: stat.inFlight,
-        draining: this.draining.has(target.provider.name),
-        override: this.breaker(target).override,
+        draining: this.registry.draining.has(target.provider.name),
+        override: breaker.override,
       };
     });
   }
@@ -297,11 +243,6 @@ export class Relay {
   statsCollector(): StatsCollector {
     this.collector ??= new StatsCollector(this.events, this.config.now);
     return this.collector;
-  }
-
-  /** Every distinct target of every model and chain. */
-  private allTargets(): ResolvedTarget[] {
-    return [...new Set([...this.config.models.values()].flatMap((m) => m.targets))];
   }
 
   /**
@@ -391,6 +332,11 @@ export class Relay {
     return this.inflight.size;
   }
 
+  /** @internal Resolves once the store corrections of finished requests have landed or been given up. */
+  settled(): Promise<void> {
+    return this.settlement.idle();
+  }
+
   /** Whether `close()` was called. */
   get isClosed(): boolean {
     return this.closed;
@@ -411,51 +357,10 @@ export class Relay {
     this.stopHealthChecks();
     if (drainMs > 0) await this.inflight.idle(drainMs);
     for (const controller of this.inflight) controller.abort(new RelayClosedError());
-    const pools = [...this.pools.values()];
-    this.pools.clear();
-    await Promise.all(pools.map((p) => p.destroy().catch(() => {})));
+    this.settlement.close();
     this.events.clear();
-    this.sync?.close();
+    await this.registry.close();
     if (this.config.governance.ownStore) await this.config.governance.store.close?.();
-  }
-
-  private pool(target: ResolvedTarget): Pool {
-    const provider = target.provider;
-    const key = provider.poolKey;
-    let pool = this.pools.get(key);
-    if (!pool) {
-      pool = new Pool(provider.origin, {
-        connections: provider.maxConnections,
-        connect: { timeout: provider.connectMs },
-      });
-      this.pools.set(key, pool);
-    }
-    return pool;
-  }
-
-  /** The breaker of a target by its id (a shared store names targets so). */
-  private breakerById(id: string): CircuitBreaker | undefined {
-    const target = this.allTargets().find((t) => t.id === id);
-    return target && this.breaker(target);
-  }
-
-  private breakerCooldown(id: string): number {
-    return this.allTargets().find((t) => t.id === id)?.breaker.cooldownMs ?? 0;
-  }
-
-  private breaker(target: ResolvedTarget): CircuitBreaker {
-    let breaker = this.breakers.get(target.id);
-    if (!breaker) {
-      const id = { provider: target.provider.name, model: target.model };
-      breaker = new CircuitBreaker(target.breaker, this.config.now, (state) => {
-        this.sync?.changed(target.id, state, breaker!);
-        if (state === 'open') this.events.emit('breakerOpen', { ...id, failures: breaker!.failures, cooldownMs: this.breakerCooldown(target.id) });
-        else if (state === 'half-open') this.events.emit('breakerHalfOpen', id);
-        else this.events.emit('breakerClose', id);
-      });
-      this.breakers.set(target.id, breaker);
-    }
-    return breaker;
   }
 }
 

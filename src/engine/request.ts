@@ -1,0 +1,242 @@
+/**
+ * @module
+ * One request from start to finish: validate, pick the model or chain, measure the
+ * prompt, admit it against the caller's limits and budgets, answer from the cache, run
+ * the failover chain under the overall deadline, then settle what it cost. Streams are
+ * handed back once committed and settled when they end. Whatever happens, the ledger is
+ * settled or released exactly once.
+ */
+import type { ResolvedConfig, ResolvedTarget } from '../config.js';
+import {
+  ClientClosedError,
+  DeadlineExceededError,
+  InvalidRequestError,
+  RelayClosedError,
+  isSwitchyardError,
+  type AttemptRecord,
+} from '../errors/index.js';
+import type { RelayEvents } from '../events.js';
+import type { InFlight } from '../inflight.js';
+import type { ResponseCache } from '../governance/cache.js';
+import { Ledger, type LedgerHost, type Served } from '../governance/ledger.js';
+import { abortAfter } from '../policy/timeout.js';
+import { costOf as priceUsage, formatUsd, priceOf } from '../pricing.js';
+import type { ChatBody, EmbeddingsBody, Endpoint, Usage } from '../providers/provider.js';
+import type { RelayMeta, RelayRequest, RelayResult } from '../relay-types.js';
+import { validateChatBody, validateEmbeddingsBody } from '../request.js';
+import { selectModel } from '../routing/select.js';
+import { RelayStream } from '../stream/relay-stream.js';
+import { measurePrompt, promptTokens } from '../tokens/estimate.js';
+import { runChain, type ChainSuccess } from './chain.js';
+import { forEvents, wasSent } from './records.js';
+import { resume } from './resume.js';
+import type { ChainRequest, EngineRuntime } from './runtime.js';
+
+/** What a request borrows from its relay. */
+export interface RequestHost {
+  readonly config: ResolvedConfig;
+  readonly events: RelayEvents;
+  readonly runtime: EngineRuntime;
+  /** Where limits and budgets live, when any are configured. */
+  readonly ledger?: LedgerHost;
+  readonly cache?: ResponseCache;
+  readonly inflight: InFlight;
+  readonly closed: boolean;
+}
+
+function withoutModels<T extends Record<string, unknown>>(body: T): T {
+  const { models: _, ...rest } = body;
+  return rest as T;
+}
+
+/** `provider/model` of each target that was skipped or failed, in order, the server excluded. */
+function fallbacksBefore(attempts: AttemptRecord[], served: ResolvedTarget): string[] {
+  const out = new Set<string>();
+  for (const a of attempts) {
+    const id = `${a.provider}/${a.model}`;
+    if (a.outcome !== 'ok' && a.outcome !== 'cancelled' && id !== served.id) out.add(id);
+  }
+  return [...out];
+}
+
+/** Cost in US$ of `usage` on `target`, when both are known. */
+function costOf(target: ResolvedTarget, usage: Usage | undefined): number | undefined {
+  const price = usage && priceOf(target);
+  return price && usage ? priceUsage(price, usage.prompt_tokens, usage.completion_tokens) : undefined;
+}
+
+type Spent = Usage & { estimated?: boolean };
+
+/** Runs one request; see {@link Relay.handle}. */
+export async function runRequest(host: RequestHost, request: RelayRequest): Promise<RelayResult> {
+  if (host.closed) throw new RelayClosedError();
+  const { config, events } = host;
+  const endpoint: Endpoint = request.endpoint ?? 'chat';
+  const body: ChatBody | EmbeddingsBody = endpoint === 'chat' ? validateChatBody(request.body) : validateEmbeddingsBody(request.body);
+  const model = selectModel(config, body, request.chain);
+  if (endpoint === 'embeddings' && !model.targets.some((t) => host.runtime.adapter(t).embeddingsRequest)) {
+    throw new InvalidRequestError(`The model \`${model.name}\` does not support embeddings.`, 'model');
+  }
+  const requestId = request.requestId ?? crypto.randomUUID();
+  const stream = endpoint === 'chat' && body.stream === true;
+  const { now, totalMs } = config;
+  const started = now();
+  const attempts: AttemptRecord[] = [];
+  const failed = (err: unknown) => {
+    if (isSwitchyardError(err) && events.has('error')) {
+      events.emit('error', { requestId, model: model.label, code: err.code, status: err.status, attempts: forEvents(attempts), latencyMs: now() - started });
+    }
+    return err;
+  };
+
+  // The caller's own controller when it gave one; else ours, linked to its signal.
+  const controller = request.controller ?? new AbortController();
+  const parent = request.controller ? undefined : request.signal;
+  if (parent?.aborted || controller.signal.aborted) throw new ClientClosedError();
+  const estimate = measurePrompt(body);
+  // Limits and budgets run only when some are configured.
+  const ledger = host.ledger ? new Ledger(host.ledger, requestId, model, request.caller, estimate) : undefined;
+  if (ledger) {
+    await ledger.admit().catch((err: unknown) => Promise.reject(failed(err)));
+    // The client may have left while the store answered: nothing it held stays held.
+    if (parent?.aborted || controller.signal.aborted) {
+      ledger.release();
+      throw new ClientClosedError();
+    }
+  }
+  const metaOf = (provider: string, upstreamModel: string, target?: ResolvedTarget): RelayMeta => ({
+    requestId,
+    model: body.model,
+    provider,
+    upstreamModel,
+    attempts,
+    chain: model.name,
+    strategy: model.strategy,
+    fallbacks: target ? fallbacksBefore(attempts, target) : [],
+    headers: ledger?.headers,
+  });
+  const cacheKey = !stream && host.cache ? host.cache.key(endpoint, model.name, body) : undefined;
+  if (cacheKey !== undefined) {
+    const hit = host.cache!.get(cacheKey);
+    if (hit) {
+      ledger?.release();
+      if (events.has('complete')) {
+        events.emit('complete', {
+          requestId, model: model.label, provider: hit.provider, upstreamModel: hit.upstreamModel,
+          stream: false, attempts: 0, latencyMs: now() - started, cached: true,
+        });
+      }
+      return { stream: false, meta: { ...metaOf(hit.provider, hit.upstreamModel), cache: 'hit' }, body: hit.body };
+    }
+  }
+
+  const onAbort = () => controller.abort(new ClientClosedError());
+  parent?.addEventListener('abort', onAbort, { once: true });
+  const clearDeadline = abortAfter(controller, totalMs, () => new DeadlineExceededError(totalMs));
+  host.inflight.add(controller);
+  const release = () => {
+    clearDeadline();
+    parent?.removeEventListener('abort', onAbort);
+    host.inflight.delete(controller);
+  };
+
+  const chain: ChainRequest = {
+    requestId,
+    model,
+    endpoint,
+    // A per-request fallback list is for the relay, not for the upstream.
+    body: 'models' in body ? withoutModels(body) : body,
+    stream,
+    signal: controller.signal,
+    deadlineAt: started + totalMs,
+    attempts,
+    estimate,
+    ledger,
+  };
+  let success: ChainSuccess;
+  try {
+    success = await runChain(host.runtime, chain);
+  } catch (err) {
+    release();
+    ledger?.release();
+    const stale = cacheKey !== undefined && !(err instanceof ClientClosedError) ? host.cache!.stale(cacheKey) : undefined;
+    if (stale) return { stream: false, meta: { ...metaOf(stale.provider, stale.upstreamModel), cache: 'stale' }, body: stale.body };
+    throw failed(err);
+  }
+  const { target } = success;
+  const meta = metaOf(target.provider.name, target.model, target);
+  const complete = (streamed: boolean, usage: Spent | undefined, costUsd: number | undefined, dropped?: number) => {
+    if (!events.has('complete')) return;
+    events.emit('complete', {
+      requestId, model: model.label, provider: meta.provider, upstreamModel: meta.upstreamModel,
+      stream: streamed, attempts: attempts.filter(wasSent).length, latencyMs: now() - started,
+      usage, costUsd, ...(dropped ? { droppedEvents: dropped } : {}),
+    });
+  };
+
+  if (!success.stream) {
+    release();
+    // An answer without usage still cost something: its prompt, and about a token per 4 bytes.
+    const usage: Spent = success.usage ?? { prompt_tokens: promptTokens(estimate, target), completion_tokens: Math.ceil(success.body.length / 4), estimated: true };
+    const costUsd = ledger ? ledger.settle([{ target, usage }]) : costOf(target, usage);
+    if (cacheKey !== undefined) {
+      host.cache!.set(cacheKey, { body: success.body, provider: meta.provider, upstreamModel: meta.upstreamModel, usage: success.usage });
+      meta.cache = 'miss';
+    }
+    if (costUsd !== undefined) meta.costUsd = costUsd;
+    complete(false, usage, costUsd);
+    return { stream: false, meta, body: success.body };
+  }
+
+  // A stream that has started is bounded by the idle timeout, not the overall deadline.
+  clearDeadline();
+  const chat = body as ChatBody;
+  /** Usage reported by each segment's upstream, by segment. */
+  const reported: (Usage | undefined)[] = [];
+  const spent = (chunks: RelayStream): Served[] =>
+    chunks.targets.map((t, i) => ({
+      target: t,
+      // A segment that ended without reporting usage still cost something: estimate it.
+      usage: reported[i] ?? { prompt_tokens: promptTokens(estimate, t), completion_tokens: chunks.sentBy[i] ?? 0, estimated: true },
+    }));
+  const totalCost = (served: Served[]) => {
+    let usd = 0;
+    for (const s of served) {
+      const c = costOf(s.target, s.usage);
+      if (c === undefined) return undefined;
+      usd += c;
+    }
+    return usd;
+  };
+  const chunks: RelayStream = new RelayStream(
+    { committed: success.committed, target },
+    {
+      signal: controller.signal,
+      attempts,
+      keepUsage: (chat.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true,
+      onUsage: (u) => {
+        reported[chunks.targets.length - 1] = { prompt_tokens: Number(u.prompt_tokens ?? 0), completion_tokens: Number(u.completion_tokens ?? 0) };
+        const usd = totalCost(spent(chunks));
+        return usd === undefined ? undefined : { cost_usd: usd };
+      },
+      onBreak: (broken) => host.runtime.breaker(broken).observe(false),
+      resume: config.resume ? (delivered, broken) => resume(host.runtime, { ...chain, signal: controller.signal }, delivered, broken) : undefined,
+      trailers: (): Record<string, string> => {
+        const usd = totalCost(spent(chunks));
+        return usd === undefined ? {} : { 'x-switchyard-cost-usd': formatUsd(usd) };
+      },
+      onEnd: (outcome, error) => {
+        release();
+        const served = spent(chunks);
+        const costUsd = ledger ? ledger.settle(served) : totalCost(served);
+        const usage = served.reduce<Spent>(
+          (sum, s) => ({ prompt_tokens: sum.prompt_tokens + s.usage.prompt_tokens, completion_tokens: sum.completion_tokens + s.usage.completion_tokens, ...(sum.estimated || (s.usage as Spent).estimated ? { estimated: true } : {}) }),
+          { prompt_tokens: 0, completion_tokens: 0 },
+        );
+        if (outcome === 'interrupted' && error) failed(error);
+        else if (outcome === 'complete') complete(true, usage, costUsd, chunks.dropped);
+      },
+    },
+  );
+  return { stream: true, meta, chunks };
+}

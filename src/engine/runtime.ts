@@ -1,0 +1,59 @@
+/**
+ * @module
+ * What the engine needs from the relay for one request, passed down in the call: the
+ * configuration, events, connection pools, breakers, statistics and drains (the
+ * registry's), and the shared probe lock. The engine never reaches back into the relay.
+ */
+import type { Pool } from 'undici';
+import type { ResolvedConfig, ResolvedModel, ResolvedTarget } from '../config.js';
+import type { AttemptRecord } from '../errors/index.js';
+import type { RelayEvents } from '../events.js';
+import type { Ledger } from '../governance/ledger.js';
+import type { CircuitBreaker } from '../policy/breaker.js';
+import type { ChatBody, EmbeddingsBody, Endpoint, ProviderAdapter } from '../providers/provider.js';
+import type { TargetStats } from '../routing/stats.js';
+import type { PromptEstimate } from '../tokens/estimate.js';
+
+/** A claim on the single half-open probe of a target, shared by relay instances. */
+export interface ProbeClaim {
+  /** Gives the claim back at once (the probe was abandoned or said nothing). */
+  release(): void;
+}
+
+export interface EngineRuntime {
+  config: ResolvedConfig;
+  events: RelayEvents;
+  stats: TargetStats;
+  pool(target: ResolvedTarget): Pool;
+  adapter(target: ResolvedTarget): ProviderAdapter;
+  breaker(target: ResolvedTarget): CircuitBreaker;
+  /** Whether the target's provider is being drained (no new requests). */
+  draining(target: ResolvedTarget): boolean;
+  /**
+   * With a shared store: claims the half-open probe of `target` for `ttlMs` (until its
+   * verdict, at most the attempt's own time limit). Resolves with the claim, or with the
+   * milliseconds another instance still holds it.
+   */
+  claimProbe?(target: ResolvedTarget, ttlMs: number): Promise<ProbeClaim | { heldMs: number }>;
+}
+
+/** One client request as the engine sees it. */
+export interface ChainRequest {
+  requestId: string;
+  model: ResolvedModel;
+  endpoint: Endpoint;
+  body: ChatBody | EmbeddingsBody;
+  /** The body for one target when it differs from `body` (a resumed stream's continuation). */
+  bodyFor?: (target: ResolvedTarget) => ChatBody | EmbeddingsBody;
+  stream: boolean;
+  /** Aborts on client disconnect or deadline; its reason says which. */
+  signal: AbortSignal;
+  /** When the overall deadline passes (ms, on `config.now`'s clock). */
+  deadlineAt: number;
+  /** Filled in as attempts are made. */
+  attempts: AttemptRecord[];
+  /** The prompt, measured once. */
+  estimate: PromptEstimate;
+  /** Limits and budgets of this request, when any are configured. */
+  ledger?: Ledger;
+}

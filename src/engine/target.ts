@@ -1,0 +1,216 @@
+/**
+ * @module
+ * The target pipeline: every attempt on a target goes through here, whatever started it
+ * (the first try, a retry, a hedge, a resumed stream). In order:
+ *
+ * 1. **Can it take the request?** The upstream request is built once per target (retries
+ *    and hedges reuse it); a target that cannot express it is `unsupported`.
+ * 2. **Drain**: a drained provider gets no new requests.
+ * 3. **Breaker**: an admission stamped with the breaker's generation; the half-open probe
+ *    is claimed across instances when a shared store can.
+ * 4. **Limits and budget**: the target's, held once per request (see `Ledger`).
+ * 5. **The attempt**, with its statistics, record and event.
+ * 6. **Verdict**: the breaker hears success, failure or release exactly once, and the
+ *    failover rules say what the failure means.
+ *
+ * A skip at steps 1–4 gives back what the earlier steps took.
+ */
+import type { ResolvedTarget } from '../config.js';
+import { DeadlineExceededError, UpstreamRejectedError } from '../errors/index.js';
+import type { Admission } from '../policy/breaker.js';
+import { countsAgainstTarget, decide } from '../policy/classify.js';
+import type { UpstreamRequest } from '../providers/provider.js';
+import { attempt, prepare, type AttemptFailure, type AttemptResult, type Unsupported } from './attempt.js';
+import { record } from './records.js';
+import type { ChainRequest, EngineRuntime, ProbeClaim } from './runtime.js';
+
+/** What started an attempt. */
+export type AttemptCause = 'first' | 'retry' | 'hedge' | 'resume';
+
+export type Success = Extract<AttemptResult, { ok: true }> & { target: ResolvedTarget };
+
+/** How one pass through the pipeline ended. */
+export type TargetOutcome =
+  | { type: 'success'; success: Success }
+  | { type: 'failure'; failure: AttemptFailure; action: 'retry' | 'fallback' }
+  /**
+   * Not tried. `why` says which step stopped it: `unsupported` (it can never take this
+   * request), `limited` (over its limits or budget now), `unavailable` (open breaker,
+   * drained); `cooldownMs` is how long until it may be tried again, when known.
+   */
+  | { type: 'skipped'; why: 'unsupported' | 'limited' | 'unavailable'; cooldownMs?: number; param?: string | null };
+
+export class TargetPipeline {
+  /** Upstream requests built so far, per target binding. */
+  private readonly prepared = new Map<ResolvedTarget, UpstreamRequest | Unsupported>();
+  /** After a context-length error: targets with a window this small or smaller cannot help. */
+  private windowFloor = 0;
+
+  constructor(
+    private readonly rt: EngineRuntime,
+    private readonly req: ChainRequest,
+  ) {}
+
+  /** Takes one attempt on `target` through every step; `n` is its number on this target. */
+  async run(target: ResolvedTarget, n: number, signal: AbortSignal, cause: AttemptCause): Promise<TargetOutcome> {
+    const { rt, req } = this;
+    const upstream = this.request(target);
+    if ('unsupported' in upstream) return this.unsupported(target, upstream.unsupported, upstream.param);
+    if (rt.draining(target)) return this.skip(target, 'provider draining', 'unavailable');
+    if (this.windowFloor > 0 && target.contextWindow !== undefined && target.contextWindow <= this.windowFloor) {
+      return this.unsupported(target, 'context window too small');
+    }
+
+    const breaker = rt.breaker(target);
+    const admission = breaker.admit();
+    if (!admission) return this.skip(target, 'breaker open', 'unavailable', breaker.remainingCooldown());
+    let claim: ProbeClaim | undefined;
+    if (admission.kind === 'probe' && rt.claimProbe) {
+      const claimed = await rt.claimProbe(target, this.verdictWithinMs(target));
+      if ('heldMs' in claimed) {
+        // Another instance carries the probe: wait for its verdict like any open breaker.
+        breaker.release(admission);
+        return this.skip(target, 'breaker open', 'unavailable', claimed.heldMs);
+      }
+      claim = claimed;
+    }
+    const giveBack = () => {
+      breaker.release(admission);
+      claim?.release();
+    };
+
+    if (req.ledger) {
+      let refusal;
+      try {
+        refusal = await req.ledger.holdTarget(target);
+      } catch (err) {
+        giveBack();
+        throw err;
+      }
+      if (refusal) {
+        giveBack();
+        return refusal.never ? this.unsupported(target, refusal.reason) : this.skip(target, refusal.reason, 'limited');
+      }
+    }
+    if (signal.aborted) {
+      giveBack();
+      throw this.reason(signal);
+    }
+
+    let result: AttemptResult;
+    try {
+      result = await this.attempt(target, upstream, n, signal, cause);
+    } catch (err) {
+      giveBack();
+      throw err;
+    }
+    if (result.ok) {
+      breaker.success(admission);
+      return { type: 'success', success: { ...result, target } };
+    }
+    return { type: 'failure', failure: result, action: this.verdict(target, result, admission, giveBack) };
+  }
+
+  private request(target: ResolvedTarget): UpstreamRequest | Unsupported {
+    let upstream = this.prepared.get(target);
+    if (!upstream) {
+      upstream = prepare(this.rt.adapter(target), target, this.req.endpoint, this.req.bodyFor?.(target) ?? this.req.body);
+      this.prepared.set(target, upstream);
+    }
+    return upstream;
+  }
+
+  /** The longest a probe can take to reach its verdict: a stream's first-token limit, or the deadline. */
+  private verdictWithinMs(target: ResolvedTarget): number {
+    const left = Math.max(1, this.req.deadlineAt - this.rt.config.now());
+    return this.req.stream ? Math.min(left, target.firstTokenMs) : left;
+  }
+
+  private skip(target: ResolvedTarget, detail: string, why: 'limited' | 'unavailable', cooldownMs?: number): TargetOutcome {
+    this.req.attempts.push(record(target, 'skipped', 0, undefined, detail));
+    return { type: 'skipped', why, cooldownMs };
+  }
+
+  /** A target that cannot take this request: the rules decide (by default: fall back). */
+  private unsupported(target: ResolvedTarget, detail: string, param?: string | null): TargetOutcome {
+    this.req.attempts.push(record(target, 'unsupported', 0, undefined, detail));
+    if (decide(target, 'unsupported') === 'return') {
+      throw new UpstreamRejectedError(400, detail, { param, attempts: this.req.attempts });
+    }
+    return { type: 'skipped', why: 'unsupported', param };
+  }
+
+  private reason(signal: AbortSignal): unknown {
+    const reason = signal.reason;
+    return reason instanceof DeadlineExceededError ? new DeadlineExceededError(this.rt.config.totalMs, this.req.attempts) : reason;
+  }
+
+  /** The attempt with its statistics, record and event. Throws the signal's reason when it aborts. */
+  private async attempt(target: ResolvedTarget, upstream: UpstreamRequest, n: number, signal: AbortSignal, cause: AttemptCause): Promise<AttemptResult> {
+    const { rt, req } = this;
+    const { now } = rt.config;
+    const done = rt.stats.begin(target);
+    const started = now();
+    let result: AttemptResult;
+    try {
+      result = await attempt({
+        pool: rt.pool(target),
+        adapter: rt.adapter(target),
+        target,
+        endpoint: req.endpoint,
+        request: upstream,
+        stream: req.stream,
+        signal,
+        maxResponseBytes: rt.config.maxResponseBytes,
+        now,
+      });
+    } catch (reason) {
+      done();
+      // Cancelled by the client, the deadline or a hedge: says nothing about the target.
+      const lost = !req.signal.aborted;
+      req.attempts.push(record(target, lost ? 'cancelled' : 'timeout', now() - started, undefined, lost ? 'hedge lost' : 'aborted'));
+      throw signal.aborted ? this.reason(signal) : reason;
+    }
+    const latencyMs = now() - started;
+    if (result.ok) {
+      rt.stats.latency(target, latencyMs);
+      if (result.stream) {
+        // A stream stays in flight until it ends.
+        const dispose = result.committed.dispose;
+        result.committed.dispose = () => {
+          dispose?.();
+          done();
+        };
+      } else {
+        done();
+      }
+    } else {
+      done();
+      if (result.kind === 'timeout') rt.stats.latency(target, latencyMs);
+    }
+    const rec = result.ok ? record(target, 'ok', latencyMs, 200) : record(target, result.kind, latencyMs, result.status, result.detail, result.error?.message);
+    req.attempts.push(rec);
+    if (rt.events.has('attempt')) {
+      const { model: upstreamModel, message: _, ...rest } = rec;
+      rt.events.emit('attempt', { requestId: req.requestId, model: req.model.label, attempt: n, cause, upstreamModel, ...rest });
+    }
+    return result;
+  }
+
+  /**
+   * Applies the rules to a failure and tells the breaker. Throws the client's error
+   * when the rules say to return the upstream's answer.
+   */
+  private verdict(target: ResolvedTarget, failure: AttemptFailure, admission: Admission, giveBack: () => void): 'retry' | 'fallback' {
+    const breaker = this.rt.breaker(target);
+    const action = failure.slow ? 'fallback' : decide(target, failure.kind, failure.status);
+    if (countsAgainstTarget(failure.kind)) breaker.failure(admission);
+    else giveBack();
+    if (failure.kind === 'context_length') this.windowFloor = Math.max(this.windowFloor, target.contextWindow ?? 0);
+    if (action === 'return') {
+      const e = failure.error;
+      throw new UpstreamRejectedError(failure.status ?? 400, e?.message ?? failure.detail, { type: e?.type, code: e?.code, param: e?.param, attempts: this.req.attempts });
+    }
+    return action;
+  }
+}
