@@ -70,6 +70,10 @@ function bus() {
         claims.set(target, { owner, until: Date.now() + ttlMs });
         return { granted: true };
       },
+      async releaseProbe(target, owner) {
+        if (down) return fail();
+        if (claims.get(target)?.owner === owner) claims.delete(target);
+      },
     };
   };
   return {
@@ -77,6 +81,10 @@ function bus() {
     published,
     get asked() {
       return asked;
+    },
+    /** Probe claims not yet released or ended by a verdict. */
+    get held() {
+      return claims.size;
     },
     setDown(value: boolean) {
       down = value;
@@ -152,6 +160,48 @@ describe('relays sharing breakers through a store', () => {
     expect(mocks.a!.count - sent).toBe(1);
     expect(shared.asked).toBe(2); // one's claim, and two's refusal, remembered after
     expect([stateOf(one!.relay), stateOf(two!.relay)]).toEqual(['closed', 'closed']);
+  });
+
+  it('holds the probe claim for as long as the probe is out, even past the cooldown', async () => {
+    const shared = bus();
+    const [one, two] = await relays(shared, 2, 100);
+    mocks.a!.setFault({ status: 503 });
+    await postChat(one!.url, { model: 'chat' });
+    await new Promise((r) => setTimeout(r, 150));
+    mocks.a!.setFault({ firstByteDelayMs: 1_500 });
+    const sent = mocks.a!.count;
+    const probing = postChat(one!.url, { model: 'chat' });
+    await expect.poll(() => mocks.a!.count).toBe(sent + 1);
+    // Three cooldowns later the probe is still out: the other relay must not probe too.
+    await new Promise((r) => setTimeout(r, 300));
+    expect((await postChat(two!.url, { model: 'chat' })).headers.get('x-switchyard-provider')).toBe('b');
+    expect(mocks.a!.count).toBe(sent + 1);
+    expect((await probing).headers.get('x-switchyard-provider')).toBe('a');
+  });
+
+  it('gives the probe claim back at once when its client leaves', async () => {
+    const shared = bus();
+    const [one, two] = await relays(shared, 2, 100);
+    mocks.a!.setFault({ status: 503 });
+    await postChat(one!.url, { model: 'chat' });
+    await new Promise((r) => setTimeout(r, 150));
+    mocks.a!.setFault({ hang: true });
+    const client = new AbortController();
+    const probing = fetch(`${one!.url}/chat/completions`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ model: 'chat', messages: [{ role: 'user', content: 'x' }] }),
+      signal: client.signal,
+    }).catch(() => undefined);
+    await expect.poll(() => mocks.a!.count).toBe(2);
+    client.abort();
+    await probing;
+    await expect.poll(() => mocks.a!.abandoned).toBe(1);
+    await expect.poll(() => shared.held).toBe(0);
+    mocks.a!.setFault(null);
+    // The other relay probes now, without waiting for a claim the first one no longer uses.
+    expect((await postChat(two!.url, { model: 'chat' })).headers.get('x-switchyard-provider')).toBe('a');
+    expect(stateOf(two!.relay)).toBe('closed');
   });
 
   it('fails open while the store is down, reports it, and publishes what it missed when it is back', async () => {

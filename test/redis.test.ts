@@ -224,6 +224,15 @@ describe.skipIf(skip)('RedisStore', () => {
     expect(await s.acquireProbe('z/m', 'B', 50)).toEqual({ granted: true });
   });
 
+  it('releases a probe claim at once for its owner only', async () => {
+    const s = createRedisStore({ client: client(), prefix: prefix() });
+    expect(await s.acquireProbe('x/m', 'A', 60_000)).toEqual({ granted: true });
+    await s.releaseProbe('x/m', 'B'); // not B's to release
+    expect((await s.acquireProbe('x/m', 'B', 60_000)).granted).toBe(false);
+    await s.releaseProbe('x/m', 'A');
+    expect(await s.acquireProbe('x/m', 'B', 60_000)).toEqual({ granted: true });
+  });
+
   it('close() ends its own subscriber connection and leaves the host client open', async () => {
     const c = client();
     const s = new RedisStore({ client: c, prefix: prefix() });
