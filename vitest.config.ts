@@ -17,6 +17,7 @@ export default defineConfig({
   },
   test: {
     include: ['test/**/*.test.ts'],
+    setupFiles: ['test/setup/unhandled.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
     pool: 'forks',

@@ -95,6 +95,37 @@ export interface RelayEventMap {
     /** A correction given up on after its last retry (or at `close()`): the store's totals are off by it. */
     lost?: boolean;
   };
+  /**
+   * Every request, once, when it is over: how it ended, who served it, and what it used
+   * and cost (a stream that broke or that the client left still cost what was sent).
+   * Never holds the prompt or the answer.
+   */
+  request: RequestEventBase & {
+    /** The chain that routed it, when it was one. */
+    chain?: string;
+    /** The caller key (`callers.key`), when there is one. */
+    caller?: string;
+    stream: boolean;
+    /** `complete`: answered; `error`: the client got an error; `interrupted`: a stream broke after it started; `aborted`: the client left. */
+    outcome: 'complete' | 'error' | 'interrupted' | 'aborted';
+    /** The HTTP status the client got (499 when it left). */
+    status: number;
+    /** The error's code, when it ended in one. */
+    code?: SwitchyardErrorCode;
+    /** The target that served (the last one after a stream resume). */
+    provider?: string;
+    upstreamModel?: string;
+    attempts: AttemptRecord[];
+    latencyMs: number;
+    /** Tokens in all, when an answer was (partly) served; `estimated` when an upstream reported none. */
+    usage?: { prompt_tokens: number; completion_tokens: number; estimated?: boolean };
+    /** Cost in US$, when every serving target has a price. */
+    costUsd?: number;
+    /** Each target's share of the answer (several after a stream resume). */
+    served: { provider: string; model: string; usage: { prompt_tokens: number; completion_tokens: number; estimated?: boolean }; costUsd?: number }[];
+    /** Answered from the response cache. */
+    cached?: boolean;
+  };
   /** A request ended in an error the client sees (stream interruptions included). */
   error: RequestEventBase & { code: SwitchyardErrorCode; status: number; attempts: AttemptRecord[]; latencyMs: number };
 }

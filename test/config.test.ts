@@ -3,6 +3,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createRelay, InvalidConfigError, isSwitchyardError, type RelayConfig } from 'switchyard';
+import { startMocks } from './helpers/harness.js';
 
 const valid = (): RelayConfig => ({
   providers: {
@@ -64,8 +65,18 @@ describe('config validation', () => {
       const config = valid();
       delete config.providers.primary!.apiKey;
       config.providers.primary!.apiKeyEnv = 'SWITCHYARD_TEST_KEY';
+      const mocks = await startMocks(['primary']);
+      config.providers.primary = { ...config.providers.primary!, baseURL: mocks.primary!.url } as typeof config.providers.primary;
       const relay = createRelay(config);
-      await relay.close();
+      // Read once: a later change of the variable does not reach the upstream.
+      process.env.SWITCHYARD_TEST_KEY = 'sk-changed-later';
+      try {
+        await relay.chat({ model: Object.keys(config.models)[0]!, messages: [{ role: 'user', content: 'x' }] });
+        expect(mocks.primary!.requests[0]!.headers.authorization).toBe('Bearer sk-from-env');
+      } finally {
+        await relay.close();
+        await mocks.primary!.close();
+      }
     } finally {
       delete process.env.SWITCHYARD_TEST_KEY;
     }

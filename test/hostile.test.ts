@@ -353,8 +353,8 @@ describe('client input: the extremes', () => {
       pump();
       setTimeout(() => done({ error: 'hang' }), HANG_MS).unref();
     });
-    expect(result.error).not.toBe('hang');
-    if (result.status !== undefined) expect(result.status).toBe(413);
+    // The 413 wins the race with the client's writes, or the socket the relay closed does.
+    expect(String(result.status ?? result.error)).toMatch(/^(413|EPIPE|ECONNRESET)$/);
     // Socket buffers on both sides hold a few MiB at most; the relay read only its limit.
     expect(result.written).toBeLessThan(32 * 1024 * 1024);
     expect(h.mocks.primary!.requests.every((r) => typeof r.body === 'object')).toBe(true);
@@ -389,15 +389,7 @@ describe('client input: the extremes', () => {
       providers: { primary: { type: 'openai', baseURL: h.mocks.primary!.url, apiKey: 'sk-x' } },
       models: { chat: { targets: [{ provider: 'primary', model: 'm' }] } },
     };
-    let relay: Relay;
-    try {
-      // The proposed option: the longest time to receive a whole request body.
-      relay = createRelay({ ...base, timeouts: { bodyMs: 500 } } as unknown as RelayConfig);
-    } catch {
-      // Until the option exists, the same relay without it shows what happens today: the
-      // relay reads the trickle to its end (3 s here, as long as the client likes in general).
-      relay = createRelay(base);
-    }
+    const relay = createRelay({ ...base, timeouts: { bodyMs: 500 } });
     const { server, origin } = await listen(relay.nodeHandler({ prefix: '/v1' }));
     try {
       // 60 bytes at one byte per 50 ms: 3 s of trickle; the relay should cut it after 0.5 s.
@@ -410,7 +402,7 @@ describe('client input: the extremes', () => {
     }
   });
 
-  it('today only the host server\'s requestTimeout bounds a trickling body (Node answers 408 itself)', async () => {
+  it('a host server\'s own requestTimeout, shorter than bodyMs, also bounds a trickling body, and nothing stays in flight', async () => {
     const relay = createRelay({
       providers: { primary: { type: 'openai', baseURL: h.mocks.primary!.url, apiKey: 'sk-x' } },
       models: { chat: { targets: [{ provider: 'primary', model: 'm' }] } },
@@ -420,8 +412,8 @@ describe('client input: the extremes', () => {
     await once(server, 'listening');
     try {
       const r = await slowloris(`http://127.0.0.1:${(server.address() as AddressInfo).port}/v1/chat/completions`, 200, 50);
-      expect(r.status ?? r.error).toBeDefined();
-      if (r.status !== undefined) expect(r.status).toBe(408);
+      // Node answers 408 itself and closes; a write racing the close may see the reset instead.
+      expect(String(r.status ?? r.error)).toMatch(/^(408|ECONNRESET|EPIPE)$/);
       expect(r.sent).toBeLessThan(100);
       expect(relay.inFlight).toBe(0);
     } finally {
@@ -432,7 +424,8 @@ describe('client input: the extremes', () => {
 
   it('huge headers get Node\'s 431 and the server keeps serving', async () => {
     const a = await call('POST', '/v1/chat/completions', JSON.stringify({ model: 'chat', messages: MESSAGES }), { 'x-junk': 'j'.repeat(64 * 1024) }).catch((err: Error) => err);
-    if (!(a instanceof Error)) expect(a.status).toBe(431);
+    // Node answers 431 and closes; a client still writing its headers may see the reset first.
+    expect(a instanceof Error ? (a as { code?: string }).code : String(a.status)).toMatch(/^(431|ECONNRESET|EPIPE)$/);
     expect((await call('POST', '/v1/chat/completions', JSON.stringify({ model: 'chat', messages: MESSAGES }))).status).toBe(200);
   });
 

@@ -88,7 +88,7 @@ describe('a store that fails only when settling, under onStoreError: deny', () =
     });
     expect(sseData(await res.text()).at(-1)).toBe('[DONE]');
     let text = '';
-    for await (const chunk of await s.relay.stream({ model: 'm', messages: MESSAGES })) text += chunk.choices[0]?.delta?.content ?? '';
+    for await (const chunk of await s.relay.stream({ model: 'm', messages: MESSAGES })) text += (chunk.choices[0] as { delta?: { content?: string } } | undefined)?.delta?.content ?? '';
     expect(text).toContain('Hello from a');
     await new Promise((r) => setTimeout(r, 50));
     expect(unhandled).toEqual([]);
@@ -114,35 +114,28 @@ describe('hedged attempts go through every per-target check', () => {
   });
 
   it('sends no hedge to a drained provider', async () => {
-    const s = await setup(['a', 'b', 'c'], (p) => ({
-      ...hedging(p),
-      models: { m: { hedge: { afterMs: 20 }, targets: [{ provider: 'a', model: 'x' }, { provider: 'b', model: 'y' }, { provider: 'c', model: 'z' }] } },
-      timeouts: { firstByteMs: 300 },
-    }));
-    s.relay.drain('b');
-    s.mocks.a!.setFault({ hang: true });
-    expect(served(await postChat(s.url, { model: 'm' }))).toBe('c');
-    expect(s.mocks.b!.count).toBe(0);
-  });
-
-  it('sends nothing to a drained provider as the hedge primary either', async () => {
     const s = await setup(['a', 'b'], (p) => hedging(p));
-    s.relay.drain('a');
-    expect(served(await postChat(s.url, { model: 'm' }))).toBe('b');
-    expect(s.mocks.a!.count).toBe(0);
+    s.relay.drain('b');
+    // a answers late with an error the client must see: the chain never reaches b, only a hedge would.
+    s.mocks.a!.setFault({ firstByteDelayMs: 300, status: 400 });
+    const r = await postChat(s.url, { model: 'm' }, { 'x-switchyard-debug': '1' });
+    expect(r.status).toBe(400);
+    expect(s.mocks.b!.count).toBe(0);
+    expect(JSON.parse(r.headers.get('x-switchyard-attempt-details')!)).toContainEqual(expect.objectContaining({ provider: 'b', outcome: 'skipped', detail: 'provider draining' }));
   });
 
   it('asks the breaker when the hedge starts: no hedge to a target whose breaker opened meanwhile', async () => {
-    const s = await setup(['a', 'b', 'c'], () => ({
-      models: { m: { hedge: { afterMs: 1_000 }, targets: [{ provider: 'a', model: 'x' }, { provider: 'b', model: 'y' }, { provider: 'c', model: 'z' }] } },
-      timeouts: { firstByteMs: 2_000 },
+    const s = await setup(['a', 'b'], () => ({
+      models: { m: { hedge: { afterMs: 1_000 }, targets: [{ provider: 'a', model: 'x' }, { provider: 'b', model: 'y' }] } },
     }));
-    s.mocks.a!.setFault({ hang: true });
-    const r = postChat(s.url, { model: 'm' });
+    s.mocks.a!.setFault({ firstByteDelayMs: 2_000, status: 400 });
+    const r = postChat(s.url, { model: 'm' }, { 'x-switchyard-debug': '1' });
     await expect.poll(() => s.mocks.a!.count).toBe(1);
     s.relay.setBreaker('b', undefined, 'open');
-    expect(served(await r)).toBe('c');
+    const answer = await r;
+    expect(answer.status).toBe(400);
     expect(s.mocks.b!.count).toBe(0);
+    expect(JSON.parse(answer.headers.get('x-switchyard-attempt-details')!)).toContainEqual(expect.objectContaining({ provider: 'b', outcome: 'skipped', detail: 'breaker open' }));
   });
 
   it('charges a served hedge to its target budget', async () => {
@@ -202,14 +195,18 @@ describe('reservations are given back on every path', () => {
     let release!: () => void;
     const gate = new Promise<void>((r) => (release = r));
     let waiting = 0;
-    class SlowStore extends MemoryStore {
-      override async reserve(key: string, amountUsd: number, capUsd: number, ttlMs: number) {
+    const memory = new MemoryStore();
+    cleanups.push(async () => memory.close());
+    const store: Store = {
+      take: (...a) => memory.take(...a),
+      give: (...a) => memory.give(...a),
+      settle: (...a) => memory.settle(...a),
+      async reserve(...a) {
         waiting++;
         await gate;
-        return super.reserve(key, amountUsd, capUsd, ttlMs);
-      }
-    }
-    const store = new SlowStore();
+        return memory.reserve(...a);
+      },
+    };
     const s = await setup(['a'], capped(store));
     const client = new AbortController();
     const first = s.relay.chat({ model: 'm', messages: MESSAGES }, { signal: client.signal, caller: 'alice' });
@@ -294,7 +291,7 @@ describe('output the client did not ask for', () => {
     }
     expect(text).toContain('Hello from a');
     let again = '';
-    for await (const c of await s.relay.stream({ model: 'm', messages: MESSAGES })) again += c.choices[0]!.delta.content ?? '';
+    for await (const c of await s.relay.stream({ model: 'm', messages: MESSAGES })) again += (c.choices[0] as { delta: { content?: string } }).delta.content ?? '';
     expect(again).toBe(text);
   });
 });

@@ -67,6 +67,26 @@ describe('SwitchyardModule', () => {
     expect(app!.get(SwitchyardOptions)).not.toHaveProperty('routes');
   });
 
+  it('routes the admin controls when routes.admin is on, and not otherwise', async () => {
+    mocks = await startMocks(['primary', 'backup']);
+    const origin = await boot([SwitchyardModule.forRoot({ ...chainConfig(mocks), routes: { admin: true } })]);
+    const targets = (await (await fetch(`${origin}/v1/admin/targets`)).json()) as { targets: { provider: string; draining: boolean }[] };
+    expect(targets.targets.map((t) => t.provider)).toEqual(['primary', 'backup']);
+    const drained = await fetch(`${origin}/v1/admin/drain`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ provider: 'primary', draining: true }) });
+    expect(drained.status).toBe(200);
+    expect((await post(`${origin}/v1/chat/completions`)).headers.get('x-switchyard-provider')).toBe('backup');
+    const held = await fetch(`${origin}/v1/admin/breaker`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ provider: 'backup', state: 'open' }) });
+    expect(held.status).toBe(200);
+    expect(app!.get(Relay).targets().find((t) => t.provider === 'backup')!.override).toBe('open');
+    const bad = await fetch(`${origin}/v1/admin/breaker`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ provider: 'backup', state: 'ajar' }) });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { error: { param: string } }).error.param).toBe('state');
+    await app!.close();
+    app = undefined;
+    const plain = await boot([SwitchyardModule.forRoot(chainConfig(mocks))]);
+    expect((await fetch(`${plain}/v1/admin/targets`)).status).toBe(404);
+  });
+
   it('mounts under the host’s global prefix, defaulting to path v1', async () => {
     mocks = await startMocks(['primary']);
     const origin = await boot([SwitchyardModule.forRoot(chainConfig(mocks))], { prefix: 'api' });

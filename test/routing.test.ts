@@ -274,10 +274,12 @@ describe('hedged requests', () => {
     expect(outcomes.sort()).toEqual(['backup:ok', 'primary:cancelled']);
   });
 
-  it('does not start the hedge when the first target answers in time', async () => {
-    const s = await setup(['primary', 'backup'], () => ({ models: { m: { hedge: { afterMs: 2_000 }, targets: [t('primary'), t('backup')] } } }));
+  it('does not start the hedge when the first target answers in time, and does when it is late', async () => {
+    const s = await setup(['primary', 'backup'], () => ({ models: { m: { hedge: { afterMs: 1_000 }, targets: [t('primary'), t('backup')] } } }));
     for (let i = 0; i < 3; i++) expect(served(await postChat(s.url, { model: 'm' }))).toBe('primary');
     expect(s.mocks.backup!.count).toBe(0);
+    s.mocks.primary!.setFault({ firstByteDelayMs: 10_000 });
+    expect(served(await postChat(s.url, { model: 'm' }))).toBe('backup');
   });
 
   it('hedges streams too, and the loser is aborted', async () => {
@@ -304,9 +306,13 @@ describe('hedged requests', () => {
 
   it('when the hedged pair both fail, the chain goes on', async () => {
     const s = await setup(['a', 'b', 'c'], () => ({ models: { m: { hedge: { afterMs: 30 }, targets: [t('a'), t('b'), t('c')] } } }));
-    s.mocks.a!.setFault({ firstByteDelayMs: 100, status: 500 });
+    const causes: string[] = [];
+    s.relay.on('attempt', (e) => causes.push(`${e.provider}:${e.cause}`));
+    s.mocks.a!.setFault({ firstByteDelayMs: 300, status: 500 });
     s.mocks.b!.setFault({ status: 500 });
     expect(served(await postChat(s.url, { model: 'm' }))).toBe('c');
+    // b was started as the hedge while a was still out, not after a failed.
+    expect(causes).toEqual(['b:hedge', 'a:first', 'c:first']);
   });
 });
 

@@ -7,9 +7,13 @@
  */
 import { Controller, Get, Inject, Post, Req, Res, type Type } from '@nestjs/common';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { Relay, RouteNotFoundError, handleChatCompletion, handleEmbeddings, handleModels, operatorRoutes, toErrorResponse, type NodeHandlerOptions, type OperatorRoute } from 'switchyard';
+import { Relay, RouteNotFoundError, handleAdmin, handleChatCompletion, handleEmbeddings, handleModels, operatorRoutes, sendError, type NodeHandlerOptions, type OperatorRoute } from 'switchyard';
 
-/** Operator routes the module may serve (`GET {path}/health`, `/stats`, `/dashboard`, `/metrics`). */
+/**
+ * Operator routes the module may serve (`GET {path}/health`, `/stats`, `/dashboard`,
+ * `/metrics`, and with `admin` `GET {path}/admin/targets`, `POST {path}/admin/breaker`
+ * and `POST {path}/admin/drain`).
+ */
 export type OperatorRouteOptions = Omit<NodeHandlerOptions, 'prefix'>;
 
 /** Express hands Nest Node's own objects; Fastify wraps them. */
@@ -48,14 +52,17 @@ export class SwitchyardController {
     this.operator = operatorRoutes(relay, (this.constructor as typeof SwitchyardController).routes);
   }
 
-  /** Serves the enabled operator routes; {@link relayController} gives it its paths. */
-  async operatorRoute(req: PlatformRequest, res: PlatformResponse): Promise<void> {
+  /** Serves one enabled operator route (`health`, `admin/targets`, ...); {@link relayController} gives it its paths. */
+  async operatorRoute(route: string, res: PlatformResponse): Promise<void> {
     const raw = nodeResponse(res);
-    const path = (nodeRequest(req).url ?? '').split('?')[0]!;
-    const serve = this.operator.get(path.slice(path.lastIndexOf('/')));
+    const serve = this.operator.get(`/${route}`);
     if (serve) return serve(raw);
-    const { status, body } = toErrorResponse(new RouteNotFoundError('GET', path));
-    raw.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
+    sendError(raw, new RouteNotFoundError('GET', route), {});
+  }
+
+  /** Serves one admin control (`admin/breaker`, `admin/drain`). */
+  async adminRoute(action: 'breaker' | 'drain', req: PlatformRequest, res: PlatformResponse): Promise<void> {
+    await handleAdmin(this.relay, action, nodeRequest(req), nodeResponse(res));
   }
 
   @Post('chat/completions')
@@ -81,20 +88,24 @@ export function relayController(path: string, routes: OperatorRouteOptions = {})
     static override routes = routes;
   }
   // Only enabled operator routes are declared, so a host's own `GET v1/health` keeps working.
-  const enabled = (['health', 'stats', 'dashboard', 'metrics'] as const).filter((r) => routes[r] || (r === 'stats' && routes.dashboard));
-  if (enabled.length > 0) {
-    const inherited = SwitchyardController.prototype.operatorRoute;
-    const descriptor: PropertyDescriptor = {
-      value(this: SwitchyardController, req: PlatformRequest, res: PlatformResponse) {
-        return inherited.call(this, req, res);
-      },
-      writable: true,
-      configurable: true,
-    };
-    Object.defineProperty(RelayController.prototype, 'operatorRoute', descriptor);
-    Get([...enabled])(RelayController.prototype, 'operatorRoute', descriptor);
-    Req()(RelayController.prototype, 'operatorRoute', 0);
-    Res()(RelayController.prototype, 'operatorRoute', 1);
+  const enabled: string[] = (['health', 'stats', 'dashboard', 'metrics'] as const).filter((r) => routes[r] || (r === 'stats' && routes.dashboard));
+  if (routes.admin) enabled.push('admin/targets');
+  const declare = (name: string, method: typeof Get, path: string, value: (this: SwitchyardController, req: PlatformRequest, res: PlatformResponse) => Promise<void>) => {
+    const descriptor: PropertyDescriptor = { value, writable: true, configurable: true };
+    Object.defineProperty(RelayController.prototype, name, descriptor);
+    method(path)(RelayController.prototype, name, descriptor);
+    Req()(RelayController.prototype, name, 0);
+    Res()(RelayController.prototype, name, 1);
+  };
+  enabled.forEach((route, i) => declare(`operator${i}`, Get, route, function (_req, res) {
+    return this.operatorRoute(route, res);
+  }));
+  if (routes.admin) {
+    for (const action of ['breaker', 'drain'] as const) {
+      declare(`admin_${action}`, Post, `admin/${action}`, function (req, res) {
+        return this.adminRoute(action, req, res);
+      });
+    }
   }
   return RelayController;
 }

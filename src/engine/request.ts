@@ -20,7 +20,7 @@ import type { InFlight } from '../inflight.js';
 import type { ResponseCache } from '../governance/cache.js';
 import { Ledger, type LedgerHost, type Served } from '../governance/ledger.js';
 import { abortAfter } from '../policy/timeout.js';
-import { costOf as priceUsage, formatUsd, priceOf } from '../pricing.js';
+import { formatUsd } from '../pricing.js';
 import type { ChatBody, EmbeddingsBody, Endpoint, Usage } from '../providers/provider.js';
 import type { RelayMeta, RelayRequest, RelayResult } from '../relay-types.js';
 import { validateChatBody, validateEmbeddingsBody } from '../request.js';
@@ -28,7 +28,7 @@ import { selectModel } from '../routing/select.js';
 import { RelayStream } from '../stream/relay-stream.js';
 import { measurePrompt, promptTokens } from '../tokens/estimate.js';
 import { runChain, type ChainSuccess } from './chain.js';
-import { forEvents, wasSent } from './records.js';
+import { Report, totalCost, type Spent } from './report.js';
 import { resume } from './resume.js';
 import type { ChainRequest, EngineRuntime } from './runtime.js';
 
@@ -59,13 +59,7 @@ function fallbacksBefore(attempts: AttemptRecord[], served: ResolvedTarget): str
   return [...out];
 }
 
-/** Cost in US$ of `usage` on `target`, when both are known. */
-function costOf(target: ResolvedTarget, usage: Usage | undefined): number | undefined {
-  const price = usage && priceOf(target);
-  return price && usage ? priceUsage(price, usage.prompt_tokens, usage.completion_tokens) : undefined;
-}
 
-type Spent = Usage & { estimated?: boolean };
 
 /** Runs one request; see {@link Relay.handle}. */
 export async function runRequest(host: RequestHost, request: RelayRequest): Promise<RelayResult> {
@@ -82,17 +76,13 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
   const { now, totalMs } = config;
   const started = now();
   const attempts: AttemptRecord[] = [];
-  const failed = (err: unknown) => {
-    if (isSwitchyardError(err) && events.has('error')) {
-      events.emit('error', { requestId, model: model.label, code: err.code, status: err.status, attempts: forEvents(attempts), latencyMs: now() - started });
-    }
-    return err;
-  };
+  const report = new Report(events, { requestId, model, caller: request.caller, stream, started, now, attempts });
+  const failed = (err: unknown) => report.failed(err);
 
   // The caller's own controller when it gave one; else ours, linked to its signal.
   const controller = request.controller ?? new AbortController();
   const parent = request.controller ? undefined : request.signal;
-  if (parent?.aborted || controller.signal.aborted) throw new ClientClosedError();
+  if (parent?.aborted || controller.signal.aborted) throw failed(new ClientClosedError());
   const estimate = measurePrompt(body);
   // Limits and budgets run only when some are configured.
   const ledger = host.ledger ? new Ledger(host.ledger, requestId, model, request.caller, estimate) : undefined;
@@ -101,7 +91,7 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
     // The client may have left while the store answered: nothing it held stays held.
     if (parent?.aborted || controller.signal.aborted) {
       ledger.release();
-      throw new ClientClosedError();
+      throw failed(new ClientClosedError());
     }
   }
   const metaOf = (provider: string, upstreamModel: string, target?: ResolvedTarget): RelayMeta => ({
@@ -120,12 +110,7 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
     const hit = host.cache!.get(cacheKey);
     if (hit) {
       ledger?.release();
-      if (events.has('complete')) {
-        events.emit('complete', {
-          requestId, model: model.label, provider: hit.provider, upstreamModel: hit.upstreamModel,
-          stream: false, attempts: 0, latencyMs: now() - started, cached: true,
-        });
-      }
+      report.cached(hit.provider, hit.upstreamModel);
       return { stream: false, meta: { ...metaOf(hit.provider, hit.upstreamModel), cache: 'hit' }, body: hit.body };
     }
   }
@@ -160,31 +145,27 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
     release();
     ledger?.release();
     const stale = cacheKey !== undefined && !(err instanceof ClientClosedError) ? host.cache!.stale(cacheKey) : undefined;
-    if (stale) return { stream: false, meta: { ...metaOf(stale.provider, stale.upstreamModel), cache: 'stale' }, body: stale.body };
+    if (stale) {
+      report.cached(stale.provider, stale.upstreamModel);
+      return { stream: false, meta: { ...metaOf(stale.provider, stale.upstreamModel), cache: 'stale' }, body: stale.body };
+    }
     throw failed(err);
   }
   const { target } = success;
   const meta = metaOf(target.provider.name, target.model, target);
-  const complete = (streamed: boolean, usage: Spent | undefined, costUsd: number | undefined, dropped?: number) => {
-    if (!events.has('complete')) return;
-    events.emit('complete', {
-      requestId, model: model.label, provider: meta.provider, upstreamModel: meta.upstreamModel,
-      stream: streamed, attempts: attempts.filter(wasSent).length, latencyMs: now() - started,
-      usage, costUsd, ...(dropped ? { droppedEvents: dropped } : {}),
-    });
-  };
 
   if (!success.stream) {
     release();
     // An answer without usage still cost something: its prompt, and about a token per 4 bytes.
     const usage: Spent = success.usage ?? { prompt_tokens: promptTokens(estimate, target), completion_tokens: Math.ceil(success.body.length / 4), estimated: true };
-    const costUsd = ledger ? ledger.settle([{ target, usage }]) : costOf(target, usage);
+    const served = [{ target, usage }];
+    const costUsd = ledger ? ledger.settle(served) : totalCost(served);
     if (cacheKey !== undefined) {
       host.cache!.set(cacheKey, { body: success.body, provider: meta.provider, upstreamModel: meta.upstreamModel, usage: success.usage });
       meta.cache = 'miss';
     }
     if (costUsd !== undefined) meta.costUsd = costUsd;
-    complete(false, usage, costUsd);
+    report.complete(served, costUsd);
     return { stream: false, meta, body: success.body };
   }
 
@@ -199,15 +180,6 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
       // A segment that ended without reporting usage still cost something: estimate it.
       usage: reported[i] ?? { prompt_tokens: promptTokens(estimate, t), completion_tokens: chunks.sentBy[i] ?? 0, estimated: true },
     }));
-  const totalCost = (served: Served[]) => {
-    let usd = 0;
-    for (const s of served) {
-      const c = costOf(s.target, s.usage);
-      if (c === undefined) return undefined;
-      usd += c;
-    }
-    return usd;
-  };
   const chunks: RelayStream = new RelayStream(
     { committed: success.committed, target },
     {
@@ -229,12 +201,8 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
         release();
         const served = spent(chunks);
         const costUsd = ledger ? ledger.settle(served) : totalCost(served);
-        const usage = served.reduce<Spent>(
-          (sum, s) => ({ prompt_tokens: sum.prompt_tokens + s.usage.prompt_tokens, completion_tokens: sum.completion_tokens + s.usage.completion_tokens, ...(sum.estimated || (s.usage as Spent).estimated ? { estimated: true } : {}) }),
-          { prompt_tokens: 0, completion_tokens: 0 },
-        );
-        if (outcome === 'interrupted' && error) failed(error);
-        else if (outcome === 'complete') complete(true, usage, costUsd, chunks.dropped);
+        if (outcome === 'complete') report.complete(served, costUsd, chunks.dropped);
+        else report.failed(error ?? new ClientClosedError(), served, costUsd);
       },
     },
   );

@@ -168,8 +168,8 @@ export function operatorRoutes(relay: Relay, options: Omit<NodeHandlerOptions, '
   return routes;
 }
 
-/** Serves one admin control (`POST {prefix}/admin/...`). */
-async function handleAdmin(relay: Relay, action: 'breaker' | 'drain', req: IncomingMessage, res: ServerResponse): Promise<void> {
+/** Serves one admin control (`POST {prefix}/admin/breaker` or `/admin/drain`); adapters that route by decorator call it. */
+export async function handleAdmin(relay: Relay, action: 'breaker' | 'drain', req: IncomingMessage, res: ServerResponse): Promise<void> {
   try {
     const body = (await readJsonBody(req, 64 * 1024)) as Record<string, unknown> | null;
     const provider = body?.provider;

@@ -346,7 +346,7 @@ export class Relay {
    * Stops the relay: aborts requests in flight, closes every upstream connection pool
    * and drops every listener, so a host process can exit cleanly.
    */
-  async close(options: { drainMs?: number } = {}): Promise<void> {
+  close(options: { drainMs?: number } = {}): Promise<void> {
     this.closing ??= this.shutdown(options.drainMs ?? 0);
     return this.closing;
   }
