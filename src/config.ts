@@ -98,7 +98,7 @@ export interface ResolvedGovernance {
   store: Store;
   /** Whether the relay created the store (and so closes it). */
   ownStore: boolean;
-  onStoreError: { limits: 'allow' | 'deny'; budgets: 'allow' | 'deny' };
+  onStoreError: { limits: 'allow' | 'deny'; budgets: 'allow' | 'deny'; retry: { attempts: number; baseDelayMs: number } };
   /** Whether any limit or budget is configured anywhere: when not, none of this runs. */
   active: boolean;
 }

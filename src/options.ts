@@ -411,7 +411,18 @@ export interface RelayConfig {
    * request unchecked, `deny` refuses it with 503.
    * @default { limits: 'allow', budgets: 'allow' }
    */
-  onStoreError?: { limits?: 'allow' | 'deny'; budgets?: 'allow' | 'deny' };
+  onStoreError?: {
+    limits?: 'allow' | 'deny';
+    budgets?: 'allow' | 'deny';
+    /**
+     * Corrections the store refuses after an answer was served (a budget settled with the
+     * real cost, tokens given back) never fail the request: they are reported as
+     * `storeError` events and retried in the background, `attempts` more times, waiting
+     * `baseDelayMs` doubled each time; after the last, `lost: true`.
+     * @default { attempts: 4, baseDelayMs: 250 }
+     */
+    retry?: { attempts?: number; baseDelayMs?: number };
+  };
   /** The response cache; off unless set (`true` for the defaults). */
   cache?: boolean | CacheOptions;
   retry?: RetryOptions;

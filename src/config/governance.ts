@@ -28,11 +28,19 @@ export function resolveGovernance(root: Record<string, unknown>, models: Map<str
   if (root.store !== undefined && !isStore(root.store)) {
     throw new InvalidConfigError('store', 'expected a Store (take, give, reserve, settle), such as new MemoryStore() or a Redis store');
   }
-  const onError = section(root.onStoreError, 'onStoreError', ['limits', 'budgets']);
+  const onError = section(root.onStoreError, 'onStoreError', ['limits', 'budgets', 'retry']);
+  const retry = section(onError.retry, 'onStoreError.retry', ['attempts', 'baseDelayMs']);
   const out: ResolvedGovernance = {
     store: (root.store as Store | undefined) ?? new MemoryStore(now),
     ownStore: root.store === undefined,
-    onStoreError: { limits: policy(onError.limits, 'onStoreError.limits'), budgets: policy(onError.budgets, 'onStoreError.budgets') },
+    onStoreError: {
+      limits: policy(onError.limits, 'onStoreError.limits'),
+      budgets: policy(onError.budgets, 'onStoreError.budgets'),
+      retry: {
+        attempts: number(retry.attempts, 'onStoreError.retry.attempts', DEFAULTS.settleRetry.attempts, 0),
+        baseDelayMs: number(retry.baseDelayMs, 'onStoreError.retry.baseDelayMs', DEFAULTS.settleRetry.baseDelayMs, 1),
+      },
+    },
     active: false,
   };
   if (callers.key) out.callerKey = callers.key as ResolvedGovernance['callerKey'];

@@ -6,12 +6,7 @@
  * into a request: an answer already served is never undone by a store that fails later.
  */
 import type { RelayEvents } from '../events.js';
-import { DEFAULTS } from '../options.js';
 import type { Awaitable } from '../store/store.js';
-
-/** Retries of one correction after its first try failed. */
-const RETRIES = DEFAULTS.settleRetry.attempts;
-const BASE_DELAY_MS = DEFAULTS.settleRetry.baseDelayMs;
 
 export class Settlement {
   private readonly pending = new Set<Promise<void>>();
@@ -19,7 +14,11 @@ export class Settlement {
   private readonly waiting = new Map<NodeJS.Timeout, () => void>();
   private closed = false;
 
-  constructor(private readonly events: RelayEvents) {}
+  constructor(
+    private readonly events: RelayEvents,
+    /** Retries after a correction's first try failed, and the first wait (doubled each time). */
+    private readonly retry: () => { attempts: number; baseDelayMs: number },
+  ) {}
 
   /** Applies one correction; `run` is called again on each retry. */
   apply(operation: string, run: () => Awaitable<unknown>): void {
@@ -42,7 +41,8 @@ export class Settlement {
   }
 
   private failed(operation: string, run: () => Awaitable<unknown>, retry: number, err: unknown): void {
-    const lost = this.closed || retry >= RETRIES;
+    const { attempts, baseDelayMs } = this.retry();
+    const lost = this.closed || retry >= attempts;
     this.events.storeError({ operation, message: (err as Error)?.message ?? String(err), allowed: true, ...(lost ? { lost: true } : { retry: retry + 1 }) });
     if (lost) return;
     const later = new Promise<void>((resolve) => {
@@ -50,7 +50,7 @@ export class Settlement {
         this.waiting.delete(timer);
         this.attempt(operation, run, retry + 1);
         resolve();
-      }, BASE_DELAY_MS * 2 ** retry);
+      }, baseDelayMs * 2 ** retry);
       timer.unref();
       this.waiting.set(timer, () => {
         this.events.storeError({ operation, message: 'relay closed before the store took this correction', allowed: true, lost: true });

@@ -48,7 +48,7 @@ export class Relay {
   private readonly operator = new Operator(this.registry, this.events, () => this.config);
   private readonly inflight = new InFlight();
   /** Store corrections after requests, retried in the background when the store fails. */
-  private readonly settlement = new Settlement(this.events);
+  private readonly settlement = new Settlement(this.events, () => this.config.governance.onStoreError.retry);
   private stopHealthChecks: () => void = () => {};
   private modelList: Buffer = Buffer.alloc(0);
   private closed = false;
