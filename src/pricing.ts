@@ -3,7 +3,7 @@
  * Prices in US dollars per million tokens, and the cost of a request from its usage.
  * A target's own `price` wins; otherwise the model id is looked up in {@link DEFAULT_PRICES}.
  */
-import type { ResolvedTarget } from './config.js';
+import type { ResolvedTarget } from './config/resolved.js';
 import type { Price } from './options.js';
 
 /**

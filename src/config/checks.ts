@@ -5,7 +5,7 @@
  */
 import { InvalidConfigError, type FailureKind } from '../errors/index.js';
 import { DEFAULT_RULES, type BreakerOptions, type Budget, type FailoverAction, type FailoverRules, type RateLimit, type RetryOptions } from '../options.js';
-import type { ResolvedBreakerOptions, ResolvedRetry } from '../config.js';
+import type { ResolvedBreakerOptions, ResolvedRetry } from './resolved.js';
 
 const ACTIONS: readonly FailoverAction[] = ['retry', 'fallback', 'return'];
 const KINDS = Object.keys(DEFAULT_RULES) as FailureKind[];

@@ -4,7 +4,7 @@
  */
 import { InvalidConfigError } from '../errors/index.js';
 import { DEFAULTS } from '../options.js';
-import type { ResolvedCache, ResolvedGovernance, ResolvedModel } from '../config.js';
+import type { ResolvedCache, ResolvedGovernance, ResolvedModel } from './resolved.js';
 import { MemoryStore } from '../store/memory.js';
 import type { Store } from '../store/store.js';
 import { boolean, budget, describe, number, rateLimit, section } from './checks.js';

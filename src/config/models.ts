@@ -5,7 +5,7 @@
  */
 import { InvalidConfigError } from '../errors/index.js';
 import { DEFAULTS, type FailoverRules, type Strategy } from '../options.js';
-import type { ResolvedModel, ResolvedTarget } from '../config.js';
+import type { ResolvedModel, ResolvedTarget } from './resolved.js';
 import type { ProviderExtras } from './providers.js';
 import { defaultPrice } from '../pricing.js';
 import { boolean, budget, describe, expectObject, isObject, key, number, onlyKeys, rateLimit, retryOptions, rules, section, string } from './checks.js';

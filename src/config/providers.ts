@@ -5,7 +5,7 @@
  */
 import { InvalidConfigError } from '../errors/index.js';
 import { DEFAULTS, type FailoverRules, type TimeoutOptions } from '../options.js';
-import type { ResolvedBreakerOptions, ResolvedProvider, ResolvedRetry } from '../config.js';
+import type { ResolvedBreakerOptions, ResolvedProvider, ResolvedRetry } from './resolved.js';
 import { boolean, breakerOptions, describe, expectObject, key, number, onlyKeys, retryOptions, rules, section, string } from './checks.js';
 
 function healthCheck(value: unknown, path: string): ResolvedProvider['healthCheck'] {

@@ -17,7 +17,7 @@ import {
 import { DEFAULTS } from '../options.js';
 import { backoffDelay, sleep } from '../policy/retry.js';
 import type { AttemptFailure } from './attempt.js';
-import { hedged } from './hedge.js';
+import { hedged, type HedgeHost } from './hedge.js';
 import { plan } from './plan.js';
 import { wasSent } from './records.js';
 import type { ChainRequest, EngineRuntime } from './runtime.js';
@@ -26,7 +26,7 @@ import { TargetPipeline, type Success, type TargetOutcome } from './target.js';
 export type { Success as ChainSuccess } from './target.js';
 
 /** Runs the chain for one request; see {@link runChain}. */
-class ChainRun {
+class ChainRun implements HedgeHost {
   readonly pipeline: TargetPipeline;
   private rateLimited = 0;
   private retryAfterMs: number | undefined;
@@ -167,9 +167,6 @@ class ChainRun {
     return new AllTargetsFailedError(model.name, attempts);
   }
 }
-
-/** The engine's side of a hedge (see `hedge.ts`). */
-export type HedgeHost = Pick<ChainRun, 'pipeline' | 'rt' | 'req' | 'note' | 'failover'>;
 
 /**
  * Runs the chain. Resolves with the first success; throws a `SwitchyardError`

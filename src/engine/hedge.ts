@@ -10,8 +10,18 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import type { ResolvedTarget } from '../config.js';
 import { linkedController, type LinkedController } from '../policy/timeout.js';
-import type { HedgeHost } from './chain.js';
-import type { Success, TargetOutcome } from './target.js';
+import type { ChainRequest, EngineRuntime } from './runtime.js';
+import type { Success, TargetOutcome, TargetPipeline } from './target.js';
+
+/** What a hedge needs from the chain that runs it. */
+export interface HedgeHost {
+  readonly rt: EngineRuntime;
+  readonly req: ChainRequest;
+  readonly pipeline: TargetPipeline;
+  /** Keeps what the chain must know of a failed or skipped racer. */
+  note(outcome: Exclude<TargetOutcome, { type: 'success' }>): void;
+  failover(from: ResolvedTarget, to: ResolvedTarget | undefined): void;
+}
 
 /** Abort reason of the attempt that lost the race. */
 export class HedgeLost extends Error {

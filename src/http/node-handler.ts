@@ -8,7 +8,7 @@ import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ClientClosedError, InvalidRequestError, MethodNotAllowedError, RouteNotFoundError, isSwitchyardError, type AttemptRecord } from '../errors/index.js';
 import type { Endpoint } from '../providers/provider.js';
-import type { Relay } from '../relay/relay.js';
+import type { HandlerRelay as Relay } from './handler-relay.js';
 import { DASHBOARD_HTML } from '../observe/dashboard-page.js';
 import { readJsonBody } from './body.js';
 import { metaHeaders, sendError, sendJson, sendStream, sendStreamError, startHeartbeat } from './respond.js';

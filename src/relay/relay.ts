@@ -1,8 +1,13 @@
 /**
  * @module
- * The relay: configuration, connection pools, breakers and events in one object, and
- * the entry points every adapter shares (`handle`, `nodeHandler`) plus the programmatic
- * ones (`chat`, `stream`).
+ * The relay's public face: the configuration in force, events, and the entry points
+ * every adapter shares (`handle`, `nodeHandler`), the programmatic ones (`chat`, `stream`,
+ * `embeddings`) and the operator's (`update`, `setBreaker`, `drain`, `close`). Each method
+ * hands its work to the module that owns it: requests to `engine/request.ts`, pools and
+ * breakers to `registry.ts`, controls to `operator.ts`.
+ *
+ * Longer than 300 lines because it is the public API: one short method each, with the
+ * TSDoc and example a user reads; splitting it would scatter that API over files.
  */
 import type { IncomingMessage } from 'node:http';
 import { inspect } from 'node:util';

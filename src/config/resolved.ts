@@ -1,0 +1,127 @@
+/**
+ * @module
+ * The resolved configuration: what `resolveConfig()` makes of a {@link RelayConfig},
+ * every default filled in. Its own module so the resolvers in `config/` and the code that
+ * reads the result import it without importing each other.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { Budget, FailoverRules, Price, ProviderConfig, RateLimit, RelayConfig, Strategy } from '../options.js';
+import type { Store } from '../store/store.js';
+
+export interface ResolvedRetry {
+  attempts: number;
+  baseDelayMs: number;
+  maxDelayMs: number;
+}
+
+export interface ResolvedBreakerOptions {
+  failureThreshold: number;
+  cooldownMs: number;
+}
+
+export interface ResolvedProvider {
+  name: string;
+  type: ProviderConfig['type'];
+  /** `scheme://host:port` of the upstream, the key of its connection pool. */
+  origin: string;
+  /** Path prefix of the API, without a trailing slash (`/v1`). */
+  basePath: string;
+  /** Headers sent with every upstream request, authorization included. Never logged. */
+  headers: Record<string, string>;
+  /** The key itself, kept only to redact it from upstream messages. */
+  secret: string | undefined;
+  /** Anthropic only: `max_tokens` when the client sets none. */
+  maxTokens: number;
+  /** Ask for `stream_options.include_usage` in streams. */
+  streamUsage: boolean;
+  /** Active health checks, when configured. */
+  healthCheck?: { intervalMs: number; path: string; timeoutMs: number };
+  maxConnections: number;
+  connectMs: number;
+  /** Identity of the provider's connection pool: a changed origin or size means a new pool. */
+  poolKey: string;
+}
+
+/**
+ * A target as one public model or chain binds it: per-binding options (latency cap,
+ * price, weight, retries, rules, limits, context window) are its own, while its `id`
+ * (`provider/model`) names what bindings of the same upstream share: pool, breaker,
+ * statistics and rate-limit buckets.
+ */
+export interface ResolvedTarget {
+  /** `provider/model`: identity of the target's breaker, statistics and buckets. */
+  id: string;
+  provider: ResolvedProvider;
+  model: string;
+  retry: ResolvedRetry;
+  firstByteMs: number;
+  idleMs: number;
+  firstTokenMs: number;
+  breaker: ResolvedBreakerOptions;
+  /** Rule layers, most specific first: target, provider, global. */
+  rules: FailoverRules[];
+  weight: number;
+  maxLatencyMs?: number;
+  contextWindow?: number;
+  price?: Price;
+  rateLimit?: RateLimit;
+  budget?: Budget;
+  /** Resume broken streams on this target by prefill. */
+  prefill: boolean;
+}
+
+/** A public model or a chain: what a request's `model` resolves to. */
+export interface ResolvedModel {
+  name: string;
+  /**
+   * The name events and metrics use: the model's or chain's name, or one constant for a
+   * client's per-request fallback list, so a client cannot mint label values.
+   */
+  label: string;
+  kind: 'model' | 'chain';
+  targets: ResolvedTarget[];
+  strategy: Strategy;
+  hedge?: { afterMs: number | 'p95' };
+  waitForRecoveryMs: number;
+  budget?: Budget;
+}
+
+/** Callers, limits, budgets and the store, resolved. */
+export interface ResolvedGovernance {
+  callerKey?: (req: IncomingMessage) => string | undefined;
+  callerLimit?: RateLimit;
+  callerBudget?: Budget;
+  store: Store;
+  /** Whether the relay created the store (and so closes it). */
+  ownStore: boolean;
+  onStoreError: { limits: 'allow' | 'deny'; budgets: 'allow' | 'deny'; retry: { attempts: number; baseDelayMs: number } };
+  /** Whether any limit or budget is configured anywhere: when not, none of this runs. */
+  active: boolean;
+}
+
+export interface ResolvedCache {
+  anyTemperature: boolean;
+  maxEntries: number;
+  maxBytes: number;
+  ttlMs: number;
+  staleIfError: boolean;
+}
+
+export interface ResolvedConfig {
+  providers: Map<string, ResolvedProvider>;
+  /** Public models and chains, by name. */
+  models: Map<string, ResolvedModel>;
+  requestFallbacks: boolean;
+  exploration: number;
+  governance: ResolvedGovernance;
+  cache?: ResolvedCache;
+  totalMs: number;
+  bodyMs: number;
+  maxBodyBytes: number;
+  maxResponseBytes: number;
+  resume: boolean;
+  heartbeatMs: number;
+  now: () => number;
+  random: () => number;
+}
+

@@ -1,0 +1,25 @@
+/**
+ * @module
+ * What the HTTP layer needs of a relay (`Relay` is one), declared on its own so that the
+ * handler and the relay that builds it do not import each other.
+ */
+import type { IncomingMessage } from 'node:http';
+import type { HealthSnapshot, StatsSnapshot } from '../observe/stats.js';
+import type { RelayRequest, RelayResult, TargetStatus } from '../relay-types.js';
+
+export interface HandlerRelay {
+  handle(request: RelayRequest): Promise<RelayResult>;
+  callerOf(req: IncomingMessage): string | undefined;
+  modelsBody(): Buffer;
+  targets(): TargetStatus[];
+  stats(): StatsSnapshot;
+  health(): HealthSnapshot;
+  /** Starts collecting statistics (the stats, health and dashboard routes need them). */
+  statsCollector(): unknown;
+  setBreaker(provider: string, model: string | undefined, state: 'open' | 'closed' | 'auto', options?: { actor?: string }): void;
+  drain(provider: string, options?: { actor?: string }): void;
+  undrain(provider: string, options?: { actor?: string }): void;
+  readonly heartbeatMs: number;
+  readonly bodyTimeoutMs: number;
+  readonly maxBodyBytes: number;
+}
