@@ -3,7 +3,7 @@
  * step. It lists models and chains from `GET v1/models`, streams answers from
  * `POST v1/chat/completions` (fetch + a ReadableStream read as SSE), and shows under each
  * answer who served it (`x-switchyard-provider`), its time to first token and total time
- * (measured in the page), its cost (the relay's last `switchyard.cost_usd` chunk) and a
+ * (measured in the page), its cost (`switchyard.cost_usd` on the usage chunk it asks for) and a
  * note when the relay failed over. URLs are relative, so the app can live under a path.
  */
 export const CHAT_HTML = String.raw`<!doctype html>

@@ -103,8 +103,9 @@ export interface StreamOptions {
   /**
    * Stream resume: when an upstream dies after content was sent, ask the next target to
    * continue from the text already delivered and splice its tokens into the same client
-   * stream. The final chunk then carries `switchyard: { resumed: true, targets }`.
-   * Streams with tool calls or several choices are never resumed.
+   * stream, dropping what the continuation repeats. The HTTP trailer
+   * `x-switchyard-resumed-from` names the targets that served. Streams with tool calls
+   * or several choices are never resumed.
    * @default false
    */
   resume?: boolean;

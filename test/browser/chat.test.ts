@@ -95,7 +95,7 @@ describe.skipIf(!hasChromium)('the Express example’s chat page in headless Chr
     expect(await note.isVisible()).toBe(true);
     expect(await note.textContent()).toMatch(/^Failover: 3 upstream attempts; skipped or failed: primary\/gpt-4\.1; answered by backup$/);
     expect(await answer.getByTestId('latency').textContent()).toMatch(/^first token \d+ ms · total \d+ ms$/);
-    // deepseek-v3.2 has a default price, so the relay's last chunk carried the cost.
+    // deepseek-v3.2 has a default price, so the usage chunk the page asks for carried the cost.
     expect(await answer.getByTestId('cost').textContent()).toMatch(/^\$0\.0\d+$/);
 
     const seen = await page.evaluate(() => (globalThis as unknown as InPage).seen);
