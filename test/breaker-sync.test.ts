@@ -168,7 +168,7 @@ describe('relays sharing breakers through a store', () => {
     mocks.a!.setFault({ status: 503 });
     await postChat(one!.url, { model: 'chat' });
     await new Promise((r) => setTimeout(r, 150));
-    mocks.a!.setFault({ firstByteDelayMs: 1_500 });
+    mocks.a!.setFault({ firstByteDelayMs: 3_000 });
     const sent = mocks.a!.count;
     const probing = postChat(one!.url, { model: 'chat' });
     await expect.poll(() => mocks.a!.count).toBe(sent + 1);

@@ -126,9 +126,9 @@ describe('hedged attempts go through every per-target check', () => {
 
   it('asks the breaker when the hedge starts: no hedge to a target whose breaker opened meanwhile', async () => {
     const s = await setup(['a', 'b'], () => ({
-      models: { m: { hedge: { afterMs: 1_000 }, targets: [{ provider: 'a', model: 'x' }, { provider: 'b', model: 'y' }] } },
+      models: { m: { hedge: { afterMs: 1_500 }, targets: [{ provider: 'a', model: 'x' }, { provider: 'b', model: 'y' }] } },
     }));
-    s.mocks.a!.setFault({ firstByteDelayMs: 2_000, status: 400 });
+    s.mocks.a!.setFault({ firstByteDelayMs: 3_000, status: 400 });
     const r = postChat(s.url, { model: 'm' }, { 'x-switchyard-debug': '1' });
     await expect.poll(() => s.mocks.a!.count).toBe(1);
     s.relay.setBreaker('b', undefined, 'open');
