@@ -20,7 +20,7 @@
 import { isSwitchyardError, toErrorResponse } from '../../errors.js';
 import type { FormatErrorResponse } from '../format.js';
 
-/** Anthropic's error `type` for an HTTP status. */
+/** The error `type` Anthropic sends with an HTTP status of its own. */
 export function anthropicErrorType(status: number): string {
   switch (status) {
     case 401:
@@ -37,7 +37,6 @@ export function anthropicErrorType(status: number): string {
       return 'rate_limit_error';
     case 504:
       return 'timeout_error';
-    case 503:
     case 529:
       return 'overloaded_error';
     default:
@@ -60,7 +59,7 @@ export function anthropicError(type: string, message: string): { type: 'error'; 
 /** Anthropic's envelope and status for `err`; headers (`retry-after`, `x-ratelimit-*`) as on the chat route. */
 export function messagesErrorResponse(err: unknown): FormatErrorResponse {
   const { status, headers, body } = toErrorResponse(err);
-  const type = anthropicErrorType(status);
+  const mapped = anthropicStatus(status);
   // The relay's own words name the field; Anthropic's envelope has no `param`.
-  return { status: anthropicStatus(status), headers, body: anthropicError(type, isSwitchyardError(err) ? err.message : body.error.message) };
+  return { status: mapped, headers, body: anthropicError(anthropicErrorType(mapped), isSwitchyardError(err) ? err.message : body.error.message) };
 }

@@ -17,7 +17,7 @@ import { ChunkReader, finalUsage, newId, type ChatPart, type ChatUsage } from '.
 import type { AnswerContext, StreamConverter } from '../format.js';
 import { eventFrame } from '../sse.js';
 import { messageUsage, stopReason, wantsThinking } from './answer.js';
-import { anthropicError, anthropicErrorType } from './errors.js';
+import { anthropicError, anthropicErrorType, anthropicStatus } from './errors.js';
 import type { MessagesRequest } from './types.js';
 
 type BlockKind = 'text' | 'thinking' | 'tool';
@@ -72,7 +72,7 @@ class MessagesStream implements StreamConverter {
     this.closed = true;
     const status = isSwitchyardError(err) ? err.status : 500;
     const message = isSwitchyardError(err) ? err.message : 'Internal relay error.';
-    return [eventFrame('error', anthropicError(anthropicErrorType(status), message))];
+    return [eventFrame('error', anthropicError(anthropicErrorType(anthropicStatus(status)), message))];
   }
 
   private start(out: string[], model: string): void {
