@@ -35,7 +35,7 @@ export function wrongType(path: string, expected: string, value: unknown): never
 
 /** The body as an object, or the 400 every format gives a non-object body. */
 export function objectBody(body: unknown): Json {
-  if (!isObject(body)) refuse('', `The request body must be a JSON object, got ${typeName(body)}.`);
+  if (!isObject(body)) throw new InvalidRequestError(`The request body must be a JSON object, got ${typeName(body)}.`);
   return body;
 }
 
