@@ -136,4 +136,10 @@ export interface ClientFormat<Req = unknown> extends FormatBase<Req> {
   nativeError(eventName: string | undefined, data: string): NativeStreamError | undefined;
   /** A fresh usage reader for one native answer. */
   nativeUsage(): UsageMeter;
+  /**
+   * Client request headers (lower case) that a native target of this format receives as
+   * they came: `anthropic-version` and `anthropic-beta` for Messages. Every other client
+   * header stays with the relay (the client's credentials above all).
+   */
+  readonly nativeHeaders: readonly string[];
 }

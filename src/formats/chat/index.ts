@@ -64,4 +64,5 @@ export const chatFormat: ClientFormat<ChatBody> = {
       usage: () => usage,
     };
   },
+  nativeHeaders: [],
 };

@@ -23,6 +23,8 @@ export const messagesFormat: ClientFormat<MessagesRequest> = {
   isContent: messagesIsContent,
   nativeError: messagesNativeError,
   nativeUsage: messagesUsageMeter,
+  // Versions and betas change what Anthropic accepts and sends; the client chose them.
+  nativeHeaders: ['anthropic-version', 'anthropic-beta'],
 };
 
 export { countTokens } from './count-tokens.js';

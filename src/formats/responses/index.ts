@@ -23,6 +23,7 @@ export const responsesFormat: ClientFormat<ResponsesRequest> = {
   isContent: responsesIsContent,
   nativeError: responsesNativeError,
   nativeUsage: responsesUsageMeter,
+  nativeHeaders: [],
 };
 
 export { responsesStream, type ResponsesStreamConverter } from './stream.js';
