@@ -86,6 +86,24 @@ describe('recorded chat answers, read by @anthropic-ai/sdk', () => {
     expect(thinkingDeltas.join('')).toBe(rec.expected._info!.reasoning);
     expect((message.content[1] as Anthropic.TextBlock).text).toBe(rec.expected.text);
   });
+
+  it('thinking in a JSON answer, only when asked for', async () => {
+    const completion = {
+      id: 'c',
+      object: 'chat.completion',
+      model: 'deepseek-reasoner',
+      choices: [{ index: 0, message: { role: 'assistant', content: '185', reasoning_content: '925 / 5' }, finish_reason: 'stop' }],
+      usage: { prompt_tokens: 12, completion_tokens: 7 },
+    };
+    const client = await serve(async () => ({ json: completion }));
+    const thinking = await client.messages.create({ ...ask, thinking: { type: 'enabled', budget_tokens: 1024 } });
+    expect(thinking.content).toEqual([
+      { type: 'thinking', thinking: '925 / 5', signature: '' },
+      { type: 'text', text: '185' },
+    ]);
+    expect(thinking.model).toBe('deepseek-reasoner');
+    expect((await client.messages.create(ask)).content).toEqual([{ type: 'text', text: '185' }]);
+  });
 });
 
 describe('a tool round trip through a chat upstream', () => {

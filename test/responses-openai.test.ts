@@ -166,12 +166,13 @@ describe('a tool round trip through a chat upstream', () => {
 
   it('structured output: text.format json_schema becomes response_format, and the JSON comes back as output_text', async () => {
     const schema = { type: 'object', properties: { city: { type: 'string' }, temperature: { type: 'number' } }, required: ['city', 'temperature'], additionalProperties: false };
-    const response = await openai.responses.create({
+    const response = await openai.responses.parse({
       model: 'm',
       input: 'Weather in Paris as JSON',
       text: { format: { type: 'json_schema', name: 'weather', schema, strict: true } },
     });
-    expect(JSON.parse(response.output_text)).toEqual({ city: 'Paris', temperature: 21 });
+    expect(response.output_parsed).toEqual({ city: 'Paris', temperature: 21 });
+    expect(response.text?.format).toMatchObject({ type: 'json_schema', name: 'weather' });
     expect(mock.requests[0]!.body.response_format).toEqual({ type: 'json_schema', json_schema: { name: 'weather', schema, strict: true } });
   });
 
