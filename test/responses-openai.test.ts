@@ -237,7 +237,8 @@ describe('errors, as the openai client sees them', () => {
     const server = await serveFormat({ format: responsesFormat, source: async () => ({ payloads: breaking() }) });
     servers.push(server);
     const res = await fetch(`${server.url}/responses`, { method: 'POST', body: JSON.stringify({ model: 'm', input: 'hi', stream: true }) });
-    const events = (await res.text()).split('\n\n').filter(Boolean).map((f) => f.split('\n')[0]!.slice('event: '.length));
+    const frames = (await res.text()).split('\n\n').filter(Boolean);
+    const events = frames.map((f) => f.split('\n')[0]!.slice('event: '.length));
     expect(events).toEqual([
       'response.created',
       'response.in_progress',
@@ -247,6 +248,10 @@ describe('errors, as the openai client sees them', () => {
       'error',
       'response.failed',
     ]);
+    // The failed Response holds what was sent, marked incomplete.
+    const failed = JSON.parse(frames.at(-1)!.split('\n')[1]!.slice('data: '.length)).response;
+    expect(failed).toMatchObject({ status: 'failed', error: { code: 'stream_interrupted', message: 'The upstream stream was interrupted: upstream reset' } });
+    expect(failed.output).toMatchObject([{ type: 'message', status: 'incomplete', content: [{ type: 'output_text', text: 'Hel' }] }]);
     const stream = await client(server).responses.create({ model: 'm', input: 'hi', stream: true });
     let text = '';
     const err = await (async () => {

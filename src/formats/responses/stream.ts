@@ -25,8 +25,12 @@ interface OpenItem {
   index: number;
   item: ResponseItem;
   kind: 'message' | 'reasoning';
-  /** The open part of a message: `output_text` or `refusal`; always the summary for reasoning. */
-  part?: { type: 'output_text' | 'refusal' | 'summary_text'; index: number; text: string };
+  /**
+   * The open part of a message (`output_text` or `refusal`) or the summary of a reasoning
+   * item; `live` is the part object inside the item, kept current so that a Response
+   * reported mid-way (`response.failed`) holds the text sent so far.
+   */
+  part?: { type: 'output_text' | 'refusal' | 'summary_text'; index: number; text: string; live: Json };
 }
 
 interface OpenCall {
@@ -165,19 +169,16 @@ class ResponsesStream implements ResponsesStreamConverter {
     const at = { item_id: open.item.id, output_index: open.index };
     if (open.part?.type !== partType) {
       this.closePart(out);
-      const index = kind === 'message' ? (open.item.content as unknown[]).length : (open.item.summary as unknown[]).length;
-      open.part = { type: partType, index, text: '' };
-      if (kind === 'message') {
-        const empty = partType === 'refusal' ? { type: 'refusal', refusal: '' } : textPart('');
-        (open.item.content as unknown[]).push(empty);
-        this.emit(out, 'response.content_part.added', { ...at, content_index: index, part: empty });
-      } else {
-        (open.item.summary as unknown[]).push({ type: 'summary_text', text: '' });
-        this.emit(out, 'response.reasoning_summary_part.added', { ...at, summary_index: index, part: { type: 'summary_text', text: '' } });
-      }
+      const parts = (kind === 'message' ? open.item.content : open.item.summary) as Json[];
+      const live: Json = partType === 'refusal' ? { type: 'refusal', refusal: '' } : partType === 'output_text' ? textPart('') : { type: 'summary_text', text: '' };
+      open.part = { type: partType, index: parts.length, text: '', live };
+      parts.push(live);
+      if (kind === 'message') this.emit(out, 'response.content_part.added', { ...at, content_index: open.part.index, part: live });
+      else this.emit(out, 'response.reasoning_summary_part.added', { ...at, summary_index: open.part.index, part: live });
     }
     const part = open.part!;
     part.text += text;
+    part.live[partType === 'refusal' ? 'refusal' : 'text'] = part.text;
     if (partType === 'output_text') this.emit(out, 'response.output_text.delta', { ...at, content_index: part.index, delta: text, logprobs: [] });
     else if (partType === 'refusal') this.emit(out, 'response.refusal.delta', { ...at, content_index: part.index, delta: text });
     else this.emit(out, 'response.reasoning_summary_text.delta', { ...at, summary_index: part.index, delta: text });
@@ -189,15 +190,12 @@ class ResponsesStream implements ResponsesStreamConverter {
     if (!open || !part) return;
     open.part = undefined;
     const at = { item_id: open.item.id, output_index: open.index };
+    const done = part.live;
     if (part.type === 'summary_text') {
-      const done = { type: 'summary_text', text: part.text };
-      (open.item.summary as unknown[])[part.index] = done;
       this.emit(out, 'response.reasoning_summary_text.done', { ...at, summary_index: part.index, text: part.text });
       this.emit(out, 'response.reasoning_summary_part.done', { ...at, summary_index: part.index, part: done });
       return;
     }
-    const done = part.type === 'refusal' ? { type: 'refusal', refusal: part.text } : textPart(part.text);
-    (open.item.content as unknown[])[part.index] = done;
     if (part.type === 'refusal') this.emit(out, 'response.refusal.done', { ...at, content_index: part.index, refusal: part.text });
     else this.emit(out, 'response.output_text.done', { ...at, content_index: part.index, text: part.text, logprobs: [] });
     this.emit(out, 'response.content_part.done', { ...at, content_index: part.index, part: done });
