@@ -203,7 +203,7 @@ describe('continuing a conversation, per target', () => {
     const req = request({ previous_response_id: native.response.id });
     const c = await loadConversation(req, state);
     expect(c.nativeProvider).toBe('openai');
-    expect(c.requestFor('openai')).toEqual({ ...req, input: [user('and now?')] });
+    expect(c.requestFor('openai')).toBe(req);
   });
 
   it('any other target gets the history as items: its own items whole, others\' without ids or reasoning', async () => {
@@ -222,7 +222,7 @@ describe('continuing a conversation, per target', () => {
   it('an unknown previous id: a native target asks its upstream; a translated one is a 404 naming the field', async () => {
     const req = request({ previous_response_id: 'resp_elsewhere' });
     const c = await loadConversation(req, state);
-    expect(c.requestFor('openai')).toEqual({ ...req, input: [user('and now?')] });
+    expect(c.requestFor('openai')).toBe(req);
     let err: unknown;
     try {
       c.requestFor(undefined);

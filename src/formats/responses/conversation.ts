@@ -93,11 +93,11 @@ export async function loadConversation(request: ResponsesRequest, state: Respons
     nativeProvider,
     input,
     requestFor(provider) {
-      if (previous === undefined) return { ...request, input: inputFor(provider) };
-      if (provider !== undefined && (provider === nativeProvider || missingPrevious)) {
-        // Its own id (or one the relay never saw): the upstream resolves it.
-        return { ...request, input: inputFor(provider) };
-      }
+      // Nothing to resolve: the request as it came, so a native target gets it untouched.
+      const asGiven = () => (given.some((item) => item.type === 'item_reference') ? { ...request, input: inputFor(provider) } : request);
+      if (previous === undefined) return asGiven();
+      // Its own id (or one the relay never saw): the upstream resolves it.
+      if (provider !== undefined && (provider === nativeProvider || missingPrevious)) return asGiven();
       if (missingPrevious) throw new ResponseNotFoundError(previous, 'previous_response_id', 'Previous response');
       const history = turns.flatMap((turn) => itemsFor(turn, provider, [...turn.input, ...turn.response.output]));
       const { previous_response_id: _previous, ...rest } = request;
