@@ -8,7 +8,7 @@
 import { describe, expect, it } from 'vitest';
 import { InvalidRequestError } from '../src/errors.js';
 import { chatFormat } from '../src/formats/chat/index.js';
-import { messagesFormat } from '../src/formats/messages/index.js';
+import { messagesFormat, withoutUnsignedThinking } from '../src/formats/messages/index.js';
 import { responsesFormat } from '../src/formats/responses/index.js';
 import { isUnsupportedFeature, UnsupportedFeature } from '../src/formats/unsupported.js';
 
@@ -440,6 +440,27 @@ describe('Messages: the event sequence of a chat stream', () => {
     expect(answer('tool_calls', { content: null, tool_calls: [{ id: 'call_1', function: { name: 'f', arguments: 'not json' } }] }).content).toEqual([
       { type: 'tool_use', id: 'call_1', name: 'f', input: { arguments: 'not json' } },
     ]);
+  });
+});
+
+describe('Messages to a native Anthropic target', () => {
+  it('passes untouched, except the thinking blocks the relay made (unsigned)', () => {
+    const signed = { type: 'thinking', thinking: 'a', signature: 'EqQBCkYI' };
+    const request = messagesFormat.validate({
+      model: 'm',
+      max_tokens: 10,
+      messages: [
+        { role: 'user', content: 'x' },
+        { role: 'assistant', content: [{ type: 'thinking', thinking: 'relay-made', signature: '' }, { type: 'text', text: 'y' }] },
+        { role: 'user', content: 'z' },
+        { role: 'assistant', content: [signed, { type: 'text', text: 'w' }] },
+      ],
+    });
+    const out = withoutUnsignedThinking(request);
+    expect(out.messages[1]!.content).toEqual([{ type: 'text', text: 'y' }]);
+    expect(out.messages[3]).toBe(request.messages[3]);
+    const clean = messagesFormat.validate({ model: 'm', max_tokens: 10, messages: [{ role: 'assistant', content: [signed] }] });
+    expect(withoutUnsignedThinking(clean)).toBe(clean);
   });
 });
 

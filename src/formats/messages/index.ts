@@ -28,6 +28,7 @@ export const messagesFormat: ClientFormat<MessagesRequest> = {
 };
 
 export { countTokens } from './count-tokens.js';
+export { withoutUnsignedThinking } from './native-request.js';
 export { validateMessagesRequest } from './request.js';
 export { anthropicModelList, type ModelListOptions } from './models.js';
 export { anthropicError, anthropicErrorType, anthropicStatus } from './errors.js';
