@@ -154,6 +154,16 @@ export const DEFAULTS = {
     attempts: 4, // retries after the first try
     baseDelayMs: 250, // .25 s, doubled each retry
   },
+  /** Values (`Store.putValue`) the in-memory store keeps. */
+  store: {
+    maxValues: 10_000,
+    maxValueBytes: 64 * 1024 * 1024, // 64 MiB
+  },
+  /** Stored Responses (`previous_response_id`, `GET /responses/{id}`). */
+  responses: {
+    ttlMs: 86_400_000, // 1 day
+    maxRecordBytes: 8 * 1024 * 1024, // 8 MiB: one turn's input and output
+  },
 } as const;
 
 /**

@@ -110,6 +110,20 @@ function conformance(make: () => Store) {
     expect(await s.settle('s', -5, 60_000)).toEqual({ ok: true, spentUsd: 0 });
   });
 
+  it('keeps values for their time to live, replaces and deletes them', async () => {
+    const s = fresh();
+    await s.putValue!('v', 'one', 60_000);
+    await s.putValue!('v', 'two', 60_000);
+    await s.putValue!('short', 'x', 100);
+    expect(await s.getValue!('v')).toBe('two');
+    expect(await s.getValue!('never')).toBeUndefined();
+    expect(await s.deleteValue!('v')).toBe(true);
+    expect(await s.deleteValue!('v')).toBe(false);
+    expect(await s.getValue!('v')).toBeUndefined();
+    await sleep(150);
+    expect(await s.getValue!('short')).toBeUndefined();
+  });
+
   it('forgets a budget when its period ends; writes do not extend the period', async () => {
     const s = fresh();
     await s.reserve('p', 1, 10, 200);
@@ -370,7 +384,7 @@ describe('switchyard/redis in the built package', () => {
   const root = new URL('..', import.meta.url).pathname;
   const script = (load: string) => `${load}
 const store = createRedisStore({ client: new Redis({ lazyConnect: true }) });
-console.log(JSON.stringify(['take', 'give', 'reserve', 'settle', 'publishBreaker', 'subscribeBreakers', 'acquireProbe'].every((m) => typeof store[m] === 'function')));`;
+console.log(JSON.stringify(['take', 'give', 'reserve', 'settle', 'putValue', 'getValue', 'deleteValue', 'publishBreaker', 'subscribeBreakers', 'acquireProbe'].every((m) => typeof store[m] === 'function')));`;
 
   it.each([
     ['ESM', 'module', `import { createRedisStore } from 'switchyard/redis';\nimport { Redis } from 'ioredis';`],

@@ -8,6 +8,7 @@
  * README's table "Anthropic targets: what is translated" lists every field.
  */
 import { InvalidRequestError } from '../errors/index.js';
+import { UnsupportedFeature } from '../formats/unsupported.js';
 import type { ChatBody } from './provider.js';
 
 type Json = Record<string, unknown>;
@@ -30,24 +31,29 @@ function reject(problem: string, param: string): never {
   throw new InvalidRequestError(`${problem} Anthropic targets cannot serve this request.`, param);
 }
 
+/** A feature Anthropic cannot carry: another target of the chain may (see `formats/unsupported.ts`). */
+function unsupported(problem: string, param: string): never {
+  throw new UnsupportedFeature(param, `${problem} Anthropic targets cannot serve this request.`);
+}
+
 /** Rejects the fields whose loss a client would notice; see the module comment. */
 function rejectUntranslatable(body: ChatBody): void {
-  if (present(body.n) && body.n !== 1) reject('`n` other than 1 asks for several choices; Anthropic returns one.', 'n');
-  if (body.logprobs === true) reject('`logprobs` is not available from Anthropic.', 'logprobs');
-  if (present(body.top_logprobs) && body.top_logprobs !== 0) reject('`top_logprobs` is not available from Anthropic.', 'top_logprobs');
+  if (present(body.n) && body.n !== 1) unsupported('`n` other than 1 asks for several choices; Anthropic returns one.', 'n');
+  if (body.logprobs === true) unsupported('`logprobs` is not available from Anthropic.', 'logprobs');
+  if (present(body.top_logprobs) && body.top_logprobs !== 0) unsupported('`top_logprobs` is not available from Anthropic.', 'top_logprobs');
   const format = body.response_format;
   if (present(format) && !(isObject(format) && format.type === 'text')) {
-    reject('`response_format` (JSON mode or a JSON schema) has no Anthropic equivalent.', 'response_format');
+    unsupported('`response_format` (JSON mode or a JSON schema) has no Anthropic equivalent.', 'response_format');
   }
   if (isObject(body.logit_bias) && Object.keys(body.logit_bias).length > 0) {
-    reject('`logit_bias` names OpenAI token ids, which mean nothing to Anthropic models.', 'logit_bias');
+    unsupported('`logit_bias` names OpenAI token ids, which mean nothing to Anthropic models.', 'logit_bias');
   }
-  if (present(body.functions)) reject('The deprecated `functions` API is not translated; use `tools`.', 'functions');
-  if (present(body.function_call)) reject('The deprecated `function_call` is not translated; use `tool_choice`.', 'function_call');
+  if (present(body.functions)) unsupported('The deprecated `functions` API is not translated; use `tools`.', 'functions');
+  if (present(body.function_call)) unsupported('The deprecated `function_call` is not translated; use `tool_choice`.', 'function_call');
   if (present(body.audio) || (Array.isArray(body.modalities) && body.modalities.some((m) => m !== 'text'))) {
-    reject('Audio output is not available from Anthropic.', present(body.audio) ? 'audio' : 'modalities');
+    unsupported('Audio output is not available from Anthropic.', present(body.audio) ? 'audio' : 'modalities');
   }
-  if (present(body.web_search_options)) reject('`web_search_options` is not translated.', 'web_search_options');
+  if (present(body.web_search_options)) unsupported('`web_search_options` is not translated.', 'web_search_options');
 }
 
 function textBlock(text: unknown, param: string): Block[] {
@@ -76,7 +82,7 @@ function contentBlocks(content: unknown, param: string, allowed: readonly string
     const at = `${param}[${j}]`;
     const type = isObject(part) ? part.type : undefined;
     if (!isObject(part) || typeof type !== 'string' || !allowed.includes(type)) {
-      reject(`Content parts of type ${JSON.stringify(type)} are not translated here.`, at);
+      unsupported(`Content parts of type ${JSON.stringify(type)} are not translated here.`, at);
     }
     if (type === 'text') blocks.push(...textBlock(part.text, at));
     else if (type === 'refusal') blocks.push(...textBlock(part.refusal, at));

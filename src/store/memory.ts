@@ -4,6 +4,8 @@
  * between instances: use a shared store (`switchyard/redis`) for those. Expired keys are
  * swept by an unref'd timer, so memory stays bounded by the keys in use.
  */
+import { DEFAULTS } from '../options.js';
+import { BoundedValues, type ValueBounds } from './bounded-values.js';
 import type { BucketState, BudgetState, Store } from './store.js';
 
 interface Bucket {
@@ -19,12 +21,36 @@ interface Budget {
 /** How often expired buckets and budgets are dropped. */
 const SWEEP_MS = 60_000; // 1 min
 
+/** Options of a {@link MemoryStore}. */
+export interface MemoryStoreOptions {
+  /**
+   * Most values kept by `putValue` (stored Responses and their item index); the least
+   * recently used go first.
+   * @default 10000
+   */
+  maxValues?: number;
+  /**
+   * Most bytes kept by `putValue`, all values together.
+   * @default 67108864 (64 MiB)
+   */
+  maxValueBytes?: number;
+}
+
 export class MemoryStore implements Store {
   private readonly buckets = new Map<string, Bucket & { capacity: number; windowMs: number }>();
   private readonly budgets = new Map<string, Budget>();
+  private readonly values: BoundedValues;
   private readonly sweeper: NodeJS.Timeout;
 
-  constructor(private readonly now: () => number = Date.now) {
+  constructor(
+    private readonly now: () => number = Date.now,
+    options: MemoryStoreOptions = {},
+  ) {
+    const bounds: ValueBounds = {
+      maxEntries: options.maxValues ?? DEFAULTS.store.maxValues,
+      maxBytes: options.maxValueBytes ?? DEFAULTS.store.maxValueBytes,
+    };
+    this.values = new BoundedValues(bounds, now);
     this.sweeper = setInterval(() => this.sweep(), SWEEP_MS);
     this.sweeper.unref();
   }
@@ -75,6 +101,18 @@ export class MemoryStore implements Store {
     return { ok: true, spentUsd: b.spentUsd };
   }
 
+  putValue(key: string, value: string, ttlMs: number): void {
+    this.values.set(key, value, ttlMs);
+  }
+
+  getValue(key: string): string | undefined {
+    return this.values.get(key);
+  }
+
+  deleteValue(key: string): boolean {
+    return this.values.delete(key);
+  }
+
   close(): void {
     clearInterval(this.sweeper);
   }
@@ -92,6 +130,7 @@ export class MemoryStore implements Store {
   private sweep(): void {
     const now = this.now();
     for (const [k, b] of this.budgets) if (b.expiresAt <= now) this.budgets.delete(k);
+    this.values.sweep();
     // A bucket that has refilled completely holds no information.
     for (const [k, b] of this.buckets) if (b.tokens + ((now - b.at) * b.capacity) / b.windowMs >= b.capacity) this.buckets.delete(k);
   }

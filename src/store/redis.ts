@@ -2,7 +2,8 @@
  * @module
  * A {@link Store} in Redis, shared by every relay instance that points at the same
  * server: rate-limit buckets and budgets (atomic Lua scripts, keys under a prefix that
- * expire with their state) and breaker verdicts (pub/sub, plus a claim so that one
+ * expire with their state), stored values (plain `SET ... PX`, for Responses state) and
+ * breaker verdicts (pub/sub, plus a claim so that one
  * instance probes a recovering target). The host passes its own ioredis client
  * (`Redis` or `Cluster`), with its own connection settings, TLS or Sentinel.
  *
@@ -110,6 +111,18 @@ export class RedisStore implements Store {
     return { ok: true, spentUsd: Number(spent) };
   }
 
+  async putValue(key: string, value: string, ttlMs: number): Promise<void> {
+    await this.call(() => this.client.set(this.prefix + key, value, 'PX', Math.max(1, Math.ceil(ttlMs))));
+  }
+
+  async getValue(key: string): Promise<string | undefined> {
+    return (await this.call(() => this.client.get(this.prefix + key))) ?? undefined;
+  }
+
+  async deleteValue(key: string): Promise<boolean> {
+    return (await this.call(() => this.client.del(this.prefix + key))) > 0;
+  }
+
   async publishBreaker(t: Omit<BreakerTransition, 'ageMs' | 'replay'>): Promise<void> {
     await this.run(PUBLISH_BREAKER, [this.openKey, this.probeKey(t.target)], [this.channel, t.target, t.state, t.origin, OPEN_BREAKERS_TTL_MS]);
   }
@@ -205,13 +218,19 @@ export class RedisStore implements Store {
 
   /** Runs a script by its SHA (loading it on NOSCRIPT, e.g. after a restart), bounded by `timeoutMs`. */
   private run(s: Script, keys: string[], args: (string | number)[]): Promise<unknown> {
+    return this.call(() =>
+      this.client.evalsha(s.sha, keys.length, ...keys, ...args).catch((err: Error) => {
+        if (!String(err?.message).startsWith('NOSCRIPT')) throw err;
+        return this.client.eval(s.lua, keys.length, ...keys, ...args);
+      }),
+    );
+  }
+
+  /** Runs one Redis call, at once refused while the client is down, bounded by `timeoutMs`. */
+  private call<T>(send: () => Promise<T>): Promise<T> {
     const { status } = this.client;
     if (DOWN.has(status)) return Promise.reject(new RedisStoreError('ERR_SWITCHYARD_REDIS_UNAVAILABLE', `Redis is unreachable (client ${status})`));
-    const call = this.client.evalsha(s.sha, keys.length, ...keys, ...args).catch((err: Error) => {
-      if (!String(err?.message).startsWith('NOSCRIPT')) throw err;
-      return this.client.eval(s.lua, keys.length, ...keys, ...args);
-    });
-    return withTimeout(call, this.timeoutMs);
+    return withTimeout(send(), this.timeoutMs);
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * @module
- * Where shared state lives: rate-limit buckets, budget spend and, for a store shared by
- * several relay instances, breaker transitions. The in-memory store is the default; a
+ * Where shared state lives: rate-limit buckets, budget spend, stored values (Responses
+ * conversation state) and, for a store shared by several relay instances, breaker
+ * transitions. The in-memory store is the default; a
  * store that reaches another process (`switchyard/redis`) implements the same interface.
  * Every operation is atomic on its key, and may answer synchronously or with a promise.
  */
@@ -88,6 +89,16 @@ export interface Store {
   acquireProbe?(target: string, owner: string, ttlMs: number): Awaitable<ProbeClaim>;
   /** Optional: gives a probe claim back before it expires, if `owner` still holds it (the probe was abandoned). */
   releaseProbe?(target: string, owner: string): Awaitable<void>;
+  /**
+   * Optional: keeps a string `value` under `key` for `ttlMs` (replacing any), for state
+   * such as stored Responses. A store may drop values early to stay within its bounds
+   * (the memory store evicts the least recently used), so a reader must expect a miss.
+   */
+  putValue?(key: string, value: string, ttlMs: number): Awaitable<void>;
+  /** Optional: the value under `key`, or undefined when absent or expired. */
+  getValue?(key: string): Awaitable<string | undefined>;
+  /** Optional: removes the value under `key`; resolves whether there was one. */
+  deleteValue?(key: string): Awaitable<boolean>;
   /** Releases timers and connections the store owns (not a client the host passed in). */
   close?(): Awaitable<void>;
 }

@@ -4,6 +4,8 @@
  * API: a message (JSON), its event stream, the model list and error bodies. Token
  * counts follow the OpenAI mode's rules, so both modes bill a reply alike.
  */
+import { anthropicError, anthropicErrorType } from '../formats/messages/errors.js';
+import { anthropicModelList as modelList } from '../formats/messages/models.js';
 import { estimatePromptTokens, halves, replyTokens, tokenize } from './openai-mock.js';
 import type { Payload, Dialect } from './respond.js';
 
@@ -15,35 +17,6 @@ export interface MessageParts {
   text: string;
   /** Tool calls after the text, ids resolved. */
   toolCalls: { id: string; name: string; input: Record<string, unknown> }[];
-}
-
-/** An Anthropic error body. */
-export function anthropicError(type: string, message: string): object {
-  return { type: 'error', error: { type, message } };
-}
-
-/** The error `type` Anthropic uses for a status. */
-export function anthropicErrorType(status: number): string {
-  switch (status) {
-    case 401:
-      return 'authentication_error';
-    case 402:
-      return 'billing_error';
-    case 403:
-      return 'permission_error';
-    case 404:
-      return 'not_found_error';
-    case 413:
-      return 'request_too_large';
-    case 429:
-      return 'rate_limit_error';
-    case 504:
-      return 'timeout_error';
-    case 529:
-      return 'overloaded_error';
-    default:
-      return status >= 500 ? 'api_error' : 'invalid_request_error';
-  }
 }
 
 /** Anthropic's error bodies, and its mid-stream `overloaded_error`. */
@@ -135,12 +108,7 @@ export function anthropicPayload(parts: MessageParts, body: Record<string, unkno
 // A fixed date keeps model listings identical across runs.
 const MODEL_CREATED_AT = '2025-01-01T00:00:00Z';
 
-/** The `GET /models` list, in Anthropic's shape. */
+/** The `GET /models` list, in Anthropic's shape (the relay's own, with a fixed date). */
 export function anthropicModelList(models: readonly string[]): object {
-  return {
-    data: models.map((id) => ({ type: 'model', id, display_name: id, created_at: MODEL_CREATED_AT })),
-    has_more: false,
-    first_id: models[0] ?? null,
-    last_id: models[models.length - 1] ?? null,
-  };
+  return modelList(models, { createdAt: MODEL_CREATED_AT });
 }

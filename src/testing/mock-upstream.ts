@@ -19,9 +19,10 @@ import {
   modelList,
 } from './openai-mock.js';
 import { OPENAI_DIALECT, respond, type Payload } from './respond.js';
+import { RESPONSES_DIALECT, responsesPayload } from './responses-mock.js';
 import type { MockFault, MockReply, MockRequest, MockUpstream, MockUpstreamOptions } from './types.js';
 
-type Route = 'chat' | 'embeddings' | 'models' | null;
+type Route = 'chat' | 'responses' | 'embeddings' | 'count_tokens' | 'models' | null;
 
 /**
  * Start a mock OpenAI-compatible upstream on an ephemeral port of 127.0.0.1.
@@ -72,7 +73,9 @@ export async function createMockUpstream(options: MockUpstreamOptions = {}): Pro
 
   const routeOf = (method: string, path: string): Route => {
     if (method === 'POST' && path === `${basePath}${anthropic ? '/messages' : '/chat/completions'}`) return 'chat';
+    if (method === 'POST' && path === `${basePath}/responses` && !anthropic) return 'responses';
     if (method === 'POST' && path === `${basePath}/embeddings` && !anthropic) return 'embeddings';
+    if (method === 'POST' && path === `${basePath}/messages/count_tokens` && anthropic) return 'count_tokens';
     if (method === 'GET' && path === `${basePath}/models`) return 'models';
     return null;
   };
@@ -98,6 +101,7 @@ export async function createMockUpstream(options: MockUpstreamOptions = {}): Pro
     }
     const fields = body as Record<string, unknown>;
     if (route === 'embeddings') return { type: 'json', ...embeddingList(fields, models[0]) };
+    if (route === 'count_tokens') return { type: 'json', status: 200, body: { input_tokens: estimatePromptTokens(fields.messages) } };
     const answer = typeof reply === 'function' ? reply(req) : reply;
     const { text = '', toolCalls = [] }: MockReply = typeof answer === 'string' ? { text: answer } : answer;
     const model = typeof fields.model === 'string' ? fields.model : models[0];
@@ -107,6 +111,7 @@ export async function createMockUpstream(options: MockUpstreamOptions = {}): Pro
       input: c.input ?? {},
     }));
     if (anthropic) return anthropicPayload({ id: `msg_mock_${req.id}`, model, text, toolCalls: calls }, fields);
+    if (route === 'responses') return responsesPayload({ id: `resp_mock_${req.id}`, model, text, toolCalls: calls, createdAt: Math.floor(Date.now() / 1000) }, fields);
     const parts = {
       id: `chatcmpl-mock-${req.id}`,
       created: Math.floor(Date.now() / 1000),
@@ -124,7 +129,7 @@ export async function createMockUpstream(options: MockUpstreamOptions = {}): Pro
     const method = req.method ?? 'GET';
     const path = (req.url ?? '/').split('?')[0];
     const route = routeOf(method, path);
-    const isCompletion = route === 'chat' || route === 'embeddings';
+    const isCompletion = route === 'chat' || route === 'responses' || route === 'embeddings';
     const record: MockRequest = {
       id: requests.length + 1,
       method,
@@ -151,7 +156,7 @@ export async function createMockUpstream(options: MockUpstreamOptions = {}): Pro
       record.body = parseBody(await readBody(req));
       const fault = faults.pick(record, isCompletion);
       if (fault) record.fault = fault;
-      await respond(ex, payloadFor(route, record), chunkDelayMs, fault, dialect);
+      await respond(ex, payloadFor(route, record), chunkDelayMs, fault, route === 'responses' ? RESPONSES_DIALECT : dialect);
     } catch (err) {
       // The client left or we are closing: nobody to answer.
       if (ex.signal.aborted || req.socket.destroyed) return;

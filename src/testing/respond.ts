@@ -20,8 +20,8 @@ const DRIP_PIECES = 4;
 export interface Dialect {
   /** The body of an error answer with `status`. */
   error(status: number, message: string, code?: string): unknown;
-  /** The SSE event `errorAfterChunks` sends. */
-  streamError: string;
+  /** The SSE event(s) `errorAfterChunks` sends, or a function of how many events went before (for sequence numbers). */
+  streamError: string | ((sent: number) => string);
 }
 
 /** OpenAI's error envelopes. */
@@ -79,7 +79,7 @@ async function sendFrames(
   frames: (string | Buffer)[],
   fault: Pick<MockFault, 'dieAfterChunks' | 'errorAfterChunks'>,
   gapMs: number,
-  streamError: string,
+  streamError: Dialect['streamError'],
   headers: Record<string, string> = SSE_HEADERS,
 ): Promise<void> {
   ex.head(200, headers);
@@ -93,7 +93,7 @@ async function sendFrames(
   if (dieAt !== Infinity && dieAt <= errorAt) return ex.cut();
   if (errorAt !== Infinity) {
     if (stopAt > 0) await ex.sleep(gapMs);
-    await ex.write(streamError);
+    await ex.write(typeof streamError === 'function' ? streamError(stopAt) : streamError);
   }
   ex.res.end();
 }

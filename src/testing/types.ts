@@ -149,14 +149,19 @@ export interface MockUpstreamOptions {
   reply?: string | MockReply | ((req: MockRequest) => string | MockReply);
   /**
    * The API the mock speaks. `'openai'`: `POST {basePath}/chat/completions`,
-   * `POST {basePath}/embeddings`, `GET {basePath}/models`, OpenAI error envelopes.
+   * `POST {basePath}/responses` (the Responses API: a Response object, or with
+   * `stream: true` its typed events with `sequence_number`s; honours
+   * `max_output_tokens` with status `incomplete`; `errorAfterChunks` sends an `error`
+   * event then `response.failed`), `POST {basePath}/embeddings`, `GET {basePath}/models`,
+   * OpenAI error envelopes.
    * `'anthropic'`: the Messages API, `POST {basePath}/messages` (JSON, or SSE with
    * `stream: true`: `message_start`, `content_block_start`, `ping`, one
    * `content_block_delta` per token, `content_block_stop`, `message_delta` with
    * `stop_reason` and usage, `message_stop`), and `GET {basePath}/models`. It answers
    * 400 `invalid_request_error` to a body without `max_tokens`, without a `messages`
    * array, or with a role other than `user`/`assistant`; honours `max_tokens` (stop
-   * reason `max_tokens`) and `stop_sequences` (`stop_sequence`); and errors use
+   * reason `max_tokens`) and `stop_sequences` (`stop_sequence`); answers
+   * `POST {basePath}/messages/count_tokens` with `{input_tokens}`; and errors use
    * Anthropic's shape `{"type":"error","error":{"type","message"}}` (status 529 gives
    * `overloaded_error`). Every fault applies in both modes; in Anthropic mode
    * `errorAfterChunks` sends `event: error` with an `overloaded_error`.
@@ -201,8 +206,8 @@ export interface MockUpstream {
   /** Every request received, in order of arrival (a live array; `reset()` starts a new one). */
   readonly requests: readonly MockRequest[];
   /**
-   * Number of `POST {basePath}/chat/completions` and `POST {basePath}/embeddings`
-   * requests received (Anthropic mode: `POST {basePath}/messages`).
+   * Number of `POST {basePath}/chat/completions`, `POST {basePath}/responses` and
+   * `POST {basePath}/embeddings` requests received (Anthropic mode: `POST {basePath}/messages`).
    */
   readonly count: number;
   /** How many requests the client abandoned before the response finished. */
