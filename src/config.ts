@@ -11,6 +11,9 @@ import { resolveCache, resolveGovernance } from './config/governance.js';
 import type { IncomingMessage } from 'node:http';
 import type { Store } from './store/store.js';
 import { resolveProvider, type ProviderExtras } from './config/providers.js';
+import type { CloudSettings } from './config/cloud-providers.js';
+import type { ProviderAuth } from './auth/provider-auth.js';
+import type { Secret } from './redact.js';
 
 export interface ResolvedRetry {
   attempts: number;
@@ -32,9 +35,16 @@ export interface ResolvedProvider {
   basePath: string;
   /** Headers sent with every upstream request, authorization included. Never logged. */
   headers: Record<string, string>;
-  /** The key itself, kept only to redact it from upstream messages. */
-  secret: string | undefined;
-  /** Anthropic only: `max_tokens` when the client sets none. */
+  /**
+   * The key itself, kept only to redact it from upstream messages; for providers with
+   * per-request credentials, the live list of those used lately.
+   */
+  secret: Secret;
+  /** Per-request credentials (a SigV4 signature, a refreshed token), added by the attempt. */
+  auth?: ProviderAuth;
+  /** Settings of the cloud provider types. */
+  cloud?: CloudSettings;
+  /** Anthropic and Claude on Bedrock or Vertex: `max_tokens` when the client sets none. */
   maxTokens: number;
   /** Ask for `stream_options.include_usage` in streams. */
   streamUsage: boolean;
@@ -145,10 +155,12 @@ export function resolveConfig(config: RelayConfig, env: NodeJS.ProcessEnv = proc
 
   const limitsIn = section(root.limits, 'limits', ['maxBodyBytes', 'maxResponseBytes']);
 
+  if (root.now !== undefined && typeof root.now !== 'function') throw new InvalidConfigError('now', 'expected a function');
+  const now = (root.now as (() => number) | undefined) ?? Date.now;
   const providersIn = expectObject(root.providers, 'providers');
   const providers = new Map<string, ProviderExtras>();
   for (const [name, value] of Object.entries(providersIn)) {
-    providers.set(name, resolveProvider(name, value, defaults, env));
+    providers.set(name, resolveProvider(name, value, defaults, env, now));
   }
   if (providers.size === 0) throw new InvalidConfigError('providers', 'expected at least one provider');
 
@@ -164,11 +176,9 @@ export function resolveConfig(config: RelayConfig, env: NodeJS.ProcessEnv = proc
 
   const streamIn = section(root.stream, 'stream', ['resume', 'heartbeatMs']);
 
-  const now = (root.now as (() => number) | undefined) ?? Date.now;
   const governance = resolveGovernance(root, models, now);
   const cache = resolveCache(root.cache);
 
-  if (root.now !== undefined && typeof root.now !== 'function') throw new InvalidConfigError('now', 'expected a function');
   if (root.random !== undefined && typeof root.random !== 'function') throw new InvalidConfigError('random', 'expected a function');
 
   return {

@@ -6,6 +6,7 @@
 import type { IncomingMessage } from 'node:http';
 import type { FailureKind } from './errors.js';
 import type { Store } from './store/store.js';
+import type { AzureOpenAIProviderConfig, BedrockProviderConfig, GeminiProviderConfig, VertexProviderConfig } from './cloud-options.js';
 
 /** What to do after a failed attempt. */
 export type FailoverAction =
@@ -195,8 +196,14 @@ export interface AnthropicProviderConfig extends Omit<OpenAIProviderConfig, 'typ
   maxTokens?: number;
 }
 
-/** Any supported provider. */
-export type ProviderConfig = OpenAIProviderConfig | AnthropicProviderConfig;
+/** Any supported provider (the cloud types are in `cloud-options.ts`). */
+export type ProviderConfig =
+  | OpenAIProviderConfig
+  | AnthropicProviderConfig
+  | AzureOpenAIProviderConfig
+  | BedrockProviderConfig
+  | GeminiProviderConfig
+  | VertexProviderConfig;
 
 /** One place a public model can be served from. */
 export interface TargetConfig {
@@ -473,6 +480,30 @@ export const DEFAULTS = {
     baseURL: 'https://api.anthropic.com/v1',
     version: '2023-06-01',
     maxTokens: 4096,
+  },
+  azure: {
+    apiVersion: 'v1',
+  },
+  bedrock: {
+    /** The `anthropic_version` Claude on Bedrock expects in the body. */
+    anthropicVersion: 'bedrock-2023-05-31',
+    claude: 'invoke',
+  },
+  gemini: {
+    baseURL: 'https://generativelanguage.googleapis.com/v1beta',
+  },
+  vertex: {
+    /** The `anthropic_version` Claude on Vertex expects in the body. */
+    anthropicVersion: 'vertex-2023-10-16',
+  },
+  /** Credentials that expire (AWS temporary keys, OAuth and Entra ID tokens). */
+  credentials: {
+    /** Refresh this long before expiry (at most half the remaining lifetime). */
+    refreshMarginMs: 300_000, // 5 min
+    /** Lifetime assumed for a token returned without an expiry. */
+    tokenTtlMs: 60_000, // 1 min
+    /** A credential fetch slower than this fails the attempts waiting for it. */
+    timeoutMs: 10_000, // 10 s
   },
   /** Seconds suggested to a client by `Retry-After` when no upstream said. */
   retryAfterSeconds: 1,

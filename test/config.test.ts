@@ -2,7 +2,7 @@
  * Configuration is validated once, at createRelay, with errors that name the bad field.
  */
 import { describe, expect, it } from 'vitest';
-import { createRelay, InvalidConfigError, isSwitchyardError, type RelayConfig } from 'switchyard';
+import { createRelay, InvalidConfigError, isSwitchyardError, type OpenAIProviderConfig, type RelayConfig } from 'switchyard';
 
 const valid = (): RelayConfig => ({
   providers: {
@@ -36,7 +36,7 @@ describe('config validation', () => {
 
   it.each([
     ['an unknown provider in a target', (c: any) => (c.models['gpt-4.1'].targets[1].provider = 'bakup'), 'models["gpt-4.1"].targets[1].provider: unknown provider "bakup" (configured: primary, backup)'],
-    ['a bad provider type', (c: any) => (c.providers.primary.type = 'azure'), 'providers.primary.type: expected "openai" or "anthropic", got the string "azure"'],
+    ['a bad provider type', (c: any) => (c.providers.primary.type = 'azure'), 'providers.primary.type: expected one of: openai, anthropic, azure-openai, bedrock, gemini, vertex, got the string "azure"'],
     ['a relative baseURL', (c: any) => (c.providers.backup.baseURL = 'localhost/v1'), 'providers.backup.baseURL: expected an absolute http(s) URL'],
     ['a non-http baseURL', (c: any) => (c.providers.backup.baseURL = 'ftp://x/v1'), 'providers.backup.baseURL: expected an http: or https: URL'],
     ['a missing environment variable', (c: any) => { delete c.providers.primary.apiKey; c.providers.primary.apiKeyEnv = 'SWITCHYARD_TEST_UNSET_KEY'; }, 'providers.primary.apiKeyEnv: environment variable SWITCHYARD_TEST_UNSET_KEY is not set'],
@@ -62,8 +62,9 @@ describe('config validation', () => {
     process.env.SWITCHYARD_TEST_KEY = 'sk-from-env';
     try {
       const config = valid();
-      delete config.providers.primary!.apiKey;
-      config.providers.primary!.apiKeyEnv = 'SWITCHYARD_TEST_KEY';
+      const primary = config.providers.primary as OpenAIProviderConfig;
+      delete primary.apiKey;
+      primary.apiKeyEnv = 'SWITCHYARD_TEST_KEY';
       const relay = createRelay(config);
       await relay.close();
     } finally {

@@ -7,6 +7,7 @@ import { InvalidConfigError } from '../errors.js';
 import { DEFAULTS, type FailoverRules, type TimeoutOptions } from '../options.js';
 import type { ResolvedBreakerOptions, ResolvedProvider, ResolvedRetry } from '../config.js';
 import { boolean, breakerOptions, describe, expectObject, key, number, onlyKeys, retryOptions, rules, section, string } from './checks.js';
+import { cloudConnection, isCloudType, PROVIDER_TYPES } from './cloud-providers.js';
 
 function healthCheck(value: unknown, path: string): ResolvedProvider['healthCheck'] {
   if (value === undefined) return undefined;
@@ -31,44 +32,51 @@ export interface ProviderExtras {
   rules: FailoverRules;
 }
 
-export function resolveProvider(
-  name: string,
-  value: unknown,
-  defaults: { retry: ResolvedRetry; timeouts: Required<TimeoutOptions>; breaker: ResolvedBreakerOptions },
-  env: NodeJS.ProcessEnv,
-): ProviderExtras {
-  const path = `providers${key(name)}`;
-  const o = expectObject(value, path);
-  if (o.type !== 'openai' && o.type !== 'anthropic') {
-    throw new InvalidConfigError(`${path}.type`, `expected "openai" or "anthropic", got ${describe(o.type)}`);
-  }
-  const anthropic = o.type === 'anthropic';
-  const common = ['type', 'baseURL', 'apiKey', 'apiKeyEnv', 'headers', 'maxConnections', 'retry', 'timeouts', 'breaker', 'rules', 'healthCheck'];
-  onlyKeys(o, path, anthropic ? [...common, 'anthropicVersion', 'maxTokens'] : [...common, 'streamUsage']);
-  const baseURL = anthropic && o.baseURL === undefined ? DEFAULTS.anthropic.baseURL : string(o.baseURL, `${path}.baseURL`);
+/** Where a provider is and how it authenticates: what differs between provider types. */
+export interface Connection {
+  url: URL;
+  headers: Record<string, string>;
+  secret: ResolvedProvider['secret'];
+  auth?: ResolvedProvider['auth'];
+  cloud?: ResolvedProvider['cloud'];
+}
+
+/** Options every provider type accepts. */
+export const COMMON_KEYS = ['type', 'baseURL', 'headers', 'maxConnections', 'retry', 'timeouts', 'breaker', 'rules', 'healthCheck'];
+
+/** An absolute http(s) URL, or an error naming `path`. */
+export function baseUrl(value: string, path: string): URL {
   let url: URL;
   try {
-    url = new URL(baseURL);
+    url = new URL(value);
   } catch {
-    throw new InvalidConfigError(`${path}.baseURL`, `expected an absolute http(s) URL, got ${JSON.stringify(baseURL)}`);
+    throw new InvalidConfigError(path, `expected an absolute http(s) URL, got ${JSON.stringify(value)}`);
   }
   if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InvalidConfigError(`${path}.baseURL`, `expected an http: or https: URL, got ${JSON.stringify(baseURL)}`);
+    throw new InvalidConfigError(path, `expected an http: or https: URL, got ${JSON.stringify(value)}`);
   }
+  return url;
+}
+
+/** The key of `apiKey` or `apiKeyEnv` (at most one of them), or undefined. */
+export function apiKey(o: Record<string, unknown>, path: string, env: NodeJS.ProcessEnv): string | undefined {
   if (o.apiKey !== undefined && o.apiKeyEnv !== undefined) {
     throw new InvalidConfigError(`${path}.apiKeyEnv`, 'set either apiKey or apiKeyEnv, not both');
   }
-  let secret: string | undefined;
-  if (o.apiKey !== undefined) secret = string(o.apiKey, `${path}.apiKey`);
-  if (o.apiKeyEnv !== undefined) {
-    const variable = string(o.apiKeyEnv, `${path}.apiKeyEnv`);
-    // A key pasted here by mistake must not end up in an error message or a log.
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable)) {
-      throw new InvalidConfigError(`${path}.apiKeyEnv`, 'expected the name of an environment variable (letters, digits, _), not a key');
-    }
-    secret = env[variable];
-    if (!secret) throw new InvalidConfigError(`${path}.apiKeyEnv`, `environment variable ${variable} is not set`);
+  if (o.apiKey !== undefined) return string(o.apiKey, `${path}.apiKey`);
+  if (o.apiKeyEnv === undefined) return undefined;
+  const variable = string(o.apiKeyEnv, `${path}.apiKeyEnv`);
+  // A key pasted here by mistake must not end up in an error message or a log.
+  if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable)) {
+    throw new InvalidConfigError(`${path}.apiKeyEnv`, 'expected the name of an environment variable (letters, digits, _), not a key');
   }
+  const secret = env[variable];
+  if (!secret) throw new InvalidConfigError(`${path}.apiKeyEnv`, `environment variable ${variable} is not set`);
+  return secret;
+}
+
+/** `content-type: application/json` and the configured extra headers, names lower-cased. */
+export function staticHeaders(o: Record<string, unknown>, path: string): Record<string, string> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (o.headers !== undefined) {
     for (const [h, v] of Object.entries(expectObject(o.headers, `${path}.headers`))) {
@@ -76,17 +84,46 @@ export function resolveProvider(
       headers[h.toLowerCase()] = v;
     }
   }
+  return headers;
+}
+
+/** `openai` and `anthropic` providers: a base URL and a static key. */
+function keyedConnection(o: Record<string, unknown>, path: string, env: NodeJS.ProcessEnv): Connection {
+  const anthropic = o.type === 'anthropic';
+  const common = [...COMMON_KEYS, 'apiKey', 'apiKeyEnv'];
+  onlyKeys(o, path, anthropic ? [...common, 'anthropicVersion', 'maxTokens'] : [...common, 'streamUsage']);
+  const url = baseUrl(anthropic && o.baseURL === undefined ? DEFAULTS.anthropic.baseURL : string(o.baseURL, `${path}.baseURL`), `${path}.baseURL`);
+  const secret = apiKey(o, path, env);
+  const headers = staticHeaders(o, path);
   if (anthropic) {
     headers['anthropic-version'] = o.anthropicVersion === undefined ? DEFAULTS.anthropic.version : string(o.anthropicVersion, `${path}.anthropicVersion`);
     if (secret !== undefined) headers['x-api-key'] = secret;
   } else if (secret !== undefined) {
     headers.authorization = `Bearer ${secret}`;
   }
+  return { url, headers, secret };
+}
+
+export function resolveProvider(
+  name: string,
+  value: unknown,
+  defaults: { retry: ResolvedRetry; timeouts: Required<TimeoutOptions>; breaker: ResolvedBreakerOptions },
+  env: NodeJS.ProcessEnv,
+  now: () => number = Date.now,
+): ProviderExtras {
+  const path = `providers${key(name)}`;
+  const o = expectObject(value, path);
+  const type = o.type;
+  let connection: Connection;
+  if (type === 'openai' || type === 'anthropic') connection = keyedConnection(o, path, env);
+  else if (isCloudType(type)) connection = cloudConnection(type, o, path, env, now);
+  else throw new InvalidConfigError(`${path}.type`, `expected one of: ${PROVIDER_TYPES.join(', ')}, got ${describe(type)}`);
+  const { url, headers, secret } = connection;
 
   const timeouts = section(o.timeouts, `${path}.timeouts`, ['connectMs', 'firstByteMs', 'idleMs', 'firstTokenMs']);
   const provider: ResolvedProvider = {
     name,
-    type: o.type,
+    type,
     origin: url.origin,
     basePath: url.pathname.replace(/\/+$/, ''),
     headers,
@@ -98,6 +135,8 @@ export function resolveProvider(
     connectMs: number(timeouts.connectMs, `${path}.timeouts.connectMs`, defaults.timeouts.connectMs, 1),
     poolKey: '',
   };
+  if (connection.auth) provider.auth = connection.auth;
+  if (connection.cloud) provider.cloud = connection.cloud;
   provider.poolKey = `${name}\0${provider.origin}\0${provider.maxConnections}\0${provider.connectMs}`;
   return {
     provider,

@@ -1,0 +1,47 @@
+/**
+ * @module
+ * Per-request credentials: what a provider adds to each upstream request beyond its
+ * static headers (a SigV4 signature over the request, a bearer token refreshed before
+ * it expires). The attempt asks for them just before sending; credentials that cannot
+ * be obtained make that attempt fail as `auth` (the engine moves on), never a crash.
+ */
+import type { ResolvedProvider } from '../config.js';
+import { CredentialsError } from './credentials-error.js';
+
+/** An upstream request as a signer sees it. */
+export interface OutgoingRequest {
+  method: string;
+  /** `scheme://host[:port]`. */
+  origin: string;
+  /** Path and query, as sent. */
+  path: string;
+  /** The provider's static headers. */
+  headers: Readonly<Record<string, string>>;
+  body: string;
+}
+
+/** The per-request credentials of one provider. */
+export interface ProviderAuth {
+  /** Headers to add to `request`. Rejects with {@link CredentialsError} when none can be had. */
+  headers(request: OutgoingRequest, signal: AbortSignal): Promise<Record<string, string>>;
+  /** The upstream refused the credentials (401/403): fetch new ones next time. */
+  invalidate(): void;
+}
+
+/**
+ * The headers to send `request` with, or, when credentials cannot be obtained, the
+ * reason (never holding a credential). Throws `signal.reason` if `signal` aborted.
+ */
+export async function authorize(
+  provider: ResolvedProvider & { auth: ProviderAuth },
+  request: { path: string; body: string },
+  signal: AbortSignal,
+): Promise<Record<string, string> | string> {
+  try {
+    const extra = await provider.auth.headers({ method: 'POST', origin: provider.origin, path: request.path, headers: provider.headers, body: request.body }, signal);
+    return { ...provider.headers, ...extra };
+  } catch (err) {
+    if (signal.aborted) throw signal.reason;
+    return `credentials unavailable: ${(err instanceof CredentialsError ? err : CredentialsError.from('credentials', err)).message}`;
+  }
+}
