@@ -49,7 +49,14 @@ export function sigv4Auth(source: Refreshing<AwsCredentials>, scope: SigningScop
   return {
     async headers(request, signal) {
       const credentials = await source.get(signal);
-      return signRequest(request, credentials, scope, new Date(now()));
+      // Signed: content-type and x-amz-* headers; other configured headers go unsigned,
+      // so a proxy may change them.
+      const signed: Record<string, string> = {};
+      for (const [name, value] of Object.entries(request.headers)) {
+        const lower = name.toLowerCase();
+        if (lower === 'content-type' || lower.startsWith('x-amz-')) signed[lower] = value;
+      }
+      return signRequest({ ...request, headers: signed }, credentials, scope, new Date(now()));
     },
     invalidate: () => source.invalidate(),
   };

@@ -30,24 +30,22 @@ export interface SigningScope {
 }
 
 /**
- * The headers that authenticate `request` (`host`, `x-amz-date`, `authorization` and,
- * with temporary credentials, `x-amz-security-token`). Signed: the method, the path as
- * sent (escaped once more, as AWS does for every service but S3), the query, the body,
- * `host`, `content-type` and the `x-amz-*` headers; other static headers go unsigned.
+ * The headers that authenticate `request`: its `headers`, `host`, `x-amz-date`,
+ * `authorization` and, with temporary credentials, `x-amz-security-token`. Signed: the
+ * method, the path as sent (escaped once more, as AWS does for every service but S3),
+ * the query, the body, `host` and every header in `request.headers`.
  */
 export async function signRequest(request: OutgoingRequest, credentials: AwsCredentials, scope: SigningScope, date: Date): Promise<Record<string, string>> {
   const [{ SignatureV4 }, { Hash }] = await loadSigner();
-  const url = new URL(request.path, request.origin);
+  // Concatenated, not resolved: a path starting with `//` is not a host.
+  const url = new URL(`${request.origin}${request.path}`);
   const query: Record<string, string | string[]> = {};
   for (const [k, v] of url.searchParams) {
     const prior = query[k];
     query[k] = prior === undefined ? v : Array.isArray(prior) ? [...prior, v] : [prior, v];
   }
   const headers: Record<string, string> = { host: url.host };
-  for (const [name, value] of Object.entries(request.headers)) {
-    const lower = name.toLowerCase();
-    if (lower === 'content-type' || lower.startsWith('x-amz-')) headers[lower] = value;
-  }
+  for (const [name, value] of Object.entries(request.headers)) headers[name.toLowerCase()] = value;
   const signer = new SignatureV4({
     credentials: { accessKeyId: credentials.accessKeyId, secretAccessKey: credentials.secretAccessKey, sessionToken: credentials.sessionToken },
     region: scope.region,
