@@ -31,13 +31,13 @@ function errorOf(provider: Record<string, unknown>, env: NodeJS.ProcessEnv = {})
 describe('cloud provider configs', () => {
   it.each([
     ['azure-openai with a key', { type: 'azure-openai', baseURL: 'https://r.openai.azure.com', apiKey: 'k', apiVersion: '2024-10-21' }],
-    ['azure-openai with a token function', { type: 'azure-openai', baseURL: 'https://r.openai.azure.com/openai/v1/', token: async () => 't' }],
+    ['azure-openai with a token function', { type: 'azure-openai', baseURL: 'https://r.openai.azure.com/openai/v1/', token: async (): Promise<string> => 't' }],
     ['azure-openai with a credential object', { type: 'azure-openai', baseURL: 'https://r.openai.azure.com', token: { getToken: async () => ({ token: 't', expiresOnTimestamp: 0 }) } }],
     ['bedrock with static credentials', { type: 'bedrock', region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b', sessionToken: 'c' } }],
     ['bedrock with a credential function', { type: 'bedrock', region: 'eu-central-1', credentials: async () => ({ accessKeyId: 'a', secretAccessKey: 'b' }) }],
     ['bedrock with an API key', { type: 'bedrock', region: 'us-west-2', apiKey: 'k', baseURL: 'http://127.0.0.1:1' }],
     ['gemini', { type: 'gemini', apiKey: 'k' }],
-    ['vertex', { type: 'vertex', project: 'my-project', location: 'global', token: async () => 't' }],
+    ['vertex', { type: 'vertex', project: 'my-project', location: 'global', token: async (): Promise<string> => 't' }],
   ])('accepts %s', (_name, provider) => {
     expect(errorOf(provider)).toBe('');
   });
@@ -51,7 +51,7 @@ describe('cloud provider configs', () => {
     ['a bad claude mode', { type: 'bedrock', region: 'us-east-1', claude: 'messages' }, 'providers.p.claude: expected "invoke" or "converse"'],
     ['azure without baseURL', { type: 'azure-openai', apiKey: 'k' }, 'providers.p.baseURL: expected a non-empty string, got undefined'],
     ['a bad azure apiVersion', { type: 'azure-openai', baseURL: 'https://r.openai.azure.com', apiKey: 'k', apiVersion: 'latest' }, 'providers.p.apiVersion: expected "v1" or a dated version like "2024-10-21", got "latest"'],
-    ['an azure key and token', { type: 'azure-openai', baseURL: 'https://r.openai.azure.com', apiKey: 'k', token: async () => 't' }, 'providers.p.token: set either an API key or token, not both'],
+    ['an azure key and token', { type: 'azure-openai', baseURL: 'https://r.openai.azure.com', apiKey: 'k', token: async (): Promise<string> => 't' }, 'providers.p.token: set either an API key or token, not both'],
     ['an azure token that is a string', { type: 'azure-openai', baseURL: 'https://r.openai.azure.com', token: 'abc' }, 'providers.p.token: expected a function returning a token, or an @azure/identity credential'],
     ['gemini without a key', { type: 'gemini' }, 'providers.p.apiKey: expected a Gemini API key (set apiKey or apiKeyEnv)'],
     ['vertex without a project', { type: 'vertex', location: 'us-central1' }, 'providers.p.project: expected a non-empty string, got undefined'],

@@ -9,7 +9,7 @@ import { collect } from './helpers/anthropic.js';
 import { startCloudChain } from './helpers/cloud.js';
 import type { Harness } from './helpers/harness.js';
 
-const tools: OpenAI.ChatCompletionTool[] = [
+const tools: OpenAI.ChatCompletionFunctionTool[] = [
   { type: 'function', function: { name: 'get_weather', description: 'Weather of a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] } } },
 ];
 const history: OpenAI.ChatCompletionMessageParam[] = [
