@@ -95,7 +95,8 @@ describe('Bedrock ConverseStream recordings', () => {
     });
     const data = (await res.text()).split('\n\n').filter((e) => e.startsWith('data: ')).map((e) => e.slice(6));
     expect(data.at(-1)).toBe('[DONE]');
-    const chunks = data.slice(0, -1).map((d) => JSON.parse(d));
+    // The relay's own last chunk (`switchyard`: the cost, the targets) is not the upstream's.
+    const chunks = data.slice(0, -1).map((d) => JSON.parse(d)).filter((c) => !('switchyard' in c));
     expect(chunks[0].choices[0].delta).toEqual({ role: 'assistant', content: '' });
     expect(chunks.at(-2).choices[0].finish_reason).toBe(expectedOf(entry).finish_reason);
     expect(chunks.at(-1).choices).toEqual([]);

@@ -13,8 +13,13 @@ export async function importPeer<T>(name: string, purpose: string): Promise<T> {
   try {
     return (await load(name)) as T;
   } catch (err) {
-    const code = (err as { code?: unknown } | null)?.code;
-    if (code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND') {
+    const e = err as { code?: unknown; message?: unknown } | null;
+    // Node sets a code; other loaders (bundlers, test runners) only say so in the message.
+    const missing =
+      e?.code === 'ERR_MODULE_NOT_FOUND' ||
+      e?.code === 'MODULE_NOT_FOUND' ||
+      (typeof e?.message === 'string' && e.message.includes(name) && /cannot find|could not resolve|failed to (load|resolve)|not found/i.test(e.message));
+    if (missing) {
       throw new CredentialsError(`${purpose} needs the optional peer dependency ${name} (npm install ${name}), or credentials in the provider config`);
     }
     throw CredentialsError.from(purpose, err);
