@@ -51,10 +51,12 @@ export function resolveConfig(config: RelayConfig, env: NodeJS.ProcessEnv = proc
 
   const limitsIn = section(root.limits, 'limits', ['maxBodyBytes', 'maxResponseBytes']);
 
+  if (root.now !== undefined && typeof root.now !== 'function') throw new InvalidConfigError('now', 'expected a function');
+  const now = (root.now as (() => number) | undefined) ?? Date.now;
   const providersIn = expectObject(root.providers, 'providers');
   const providers = new Map<string, ProviderExtras>();
   for (const [name, value] of Object.entries(providersIn)) {
-    providers.set(name, resolveProvider(name, value, defaults, env));
+    providers.set(name, resolveProvider(name, value, defaults, env, now));
   }
   if (providers.size === 0) throw new InvalidConfigError('providers', 'expected at least one provider');
 
@@ -70,11 +72,9 @@ export function resolveConfig(config: RelayConfig, env: NodeJS.ProcessEnv = proc
 
   const streamIn = section(root.stream, 'stream', ['resume', 'heartbeatMs']);
 
-  const now = (root.now as (() => number) | undefined) ?? Date.now;
   const governance = resolveGovernance(root, models, now);
   const cache = resolveCache(root.cache);
 
-  if (root.now !== undefined && typeof root.now !== 'function') throw new InvalidConfigError('now', 'expected a function');
   if (root.random !== undefined && typeof root.random !== 'function') throw new InvalidConfigError('random', 'expected a function');
 
   return {

@@ -20,6 +20,18 @@ export type {
   FailoverAction,
 } from './options.js';
 export { DEFAULTS, DEFAULT_RULES } from './options.js';
+export type {
+  AzureOpenAIProviderConfig,
+  BedrockProviderConfig,
+  GeminiProviderConfig,
+  VertexProviderConfig,
+  AwsCredentials,
+  AwsCredentialsInput,
+  TokenFunction,
+  TokenResult,
+  TokenCredentialLike,
+} from './options/cloud.js';
+export { claudeOnCloud, bedrockClaudeEvents, isBedrockClaude, isVertexClaude } from './providers/claude-cloud.js';
 export {
   SwitchyardError,
   isSwitchyardError,

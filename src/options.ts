@@ -6,11 +6,25 @@
 import type { FailureKind } from './errors/index.js';
 import type { Store } from './store/store.js';
 export type { FailoverAction, FailoverRules, RetryOptions, TimeoutOptions, BreakerOptions, StreamOptions, LimitOptions } from './options/policies.js';
-export type { OpenAIProviderConfig, AnthropicProviderConfig, ProviderConfig, ProviderType, HealthCheckOptions } from './options/providers.js';
+export type { OpenAIProviderConfig, AnthropicProviderConfig, HealthCheckOptions } from './options/providers.js';
+export type { AzureOpenAIProviderConfig, BedrockProviderConfig, GeminiProviderConfig, VertexProviderConfig } from './options/cloud.js';
 export type { RateLimit, Budget, CallerOptions, CacheOptions } from './options/governance.js';
 export type { TargetConfig, Price, Strategy, RoutingOptions, ModelConfig, ChainStep, ChainConfig } from './options/models.js';
 import type { BreakerOptions, FailoverAction, FailoverRules, LimitOptions, RetryOptions, StreamOptions, TimeoutOptions } from './options/policies.js';
-import type { ProviderConfig } from './options/providers.js';
+import type { AnthropicProviderConfig, OpenAIProviderConfig } from './options/providers.js';
+import type { AzureOpenAIProviderConfig, BedrockProviderConfig, GeminiProviderConfig, VertexProviderConfig } from './options/cloud.js';
+
+/** Any supported provider. */
+export type ProviderConfig =
+  | OpenAIProviderConfig
+  | AnthropicProviderConfig
+  | AzureOpenAIProviderConfig
+  | BedrockProviderConfig
+  | GeminiProviderConfig
+  | VertexProviderConfig;
+
+/** The provider types. */
+export type ProviderType = ProviderConfig['type'];
 import type { CacheOptions, CallerOptions } from './options/governance.js';
 import type { ChainConfig, ModelConfig } from './options/models.js';
 
@@ -146,6 +160,30 @@ export const DEFAULTS = {
     baseURL: 'https://api.anthropic.com/v1',
     version: '2023-06-01',
     maxTokens: 4096,
+  },
+  azure: {
+    apiVersion: 'v1',
+  },
+  bedrock: {
+    /** The `anthropic_version` Claude on Bedrock expects in the body. */
+    anthropicVersion: 'bedrock-2023-05-31',
+    claude: 'invoke',
+  },
+  gemini: {
+    baseURL: 'https://generativelanguage.googleapis.com/v1beta',
+  },
+  vertex: {
+    /** The `anthropic_version` Claude on Vertex expects in the body. */
+    anthropicVersion: 'vertex-2023-10-16',
+  },
+  /** Credentials that expire (AWS temporary keys, OAuth and Entra ID tokens). */
+  credentials: {
+    /** Refresh this long before expiry (at most half the remaining lifetime). */
+    refreshMarginMs: 300_000, // 5 min
+    /** Lifetime assumed for a token returned without an expiry. */
+    tokenTtlMs: 60_000, // 1 min
+    /** A credential fetch slower than this fails the attempts waiting for it. */
+    timeoutMs: 10_000, // 10 s
   },
   /** Seconds suggested to a client by `Retry-After` when no upstream said. */
   retryAfterSeconds: 1,

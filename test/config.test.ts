@@ -2,7 +2,7 @@
  * Configuration is validated once, at createRelay, with errors that name the bad field.
  */
 import { describe, expect, it } from 'vitest';
-import { createRelay, InvalidConfigError, isSwitchyardError, type RelayConfig } from 'switchyard';
+import { createRelay, InvalidConfigError, isSwitchyardError, type OpenAIProviderConfig, type RelayConfig } from 'switchyard';
 import { startMocks } from './helpers/harness.js';
 
 const valid = (): RelayConfig => ({
@@ -37,7 +37,7 @@ describe('config validation', () => {
 
   it.each([
     ['an unknown provider in a target', (c: any) => (c.models['gpt-4.1'].targets[1].provider = 'bakup'), 'models["gpt-4.1"].targets[1].provider: unknown provider "bakup" (configured: primary, backup)'],
-    ['a bad provider type', (c: any) => (c.providers.primary.type = 'azure'), 'providers.primary.type: expected "openai" or "anthropic", got the string "azure"'],
+    ['a bad provider type', (c: any) => (c.providers.primary.type = 'azure'), 'providers.primary.type: expected one of: openai, anthropic, azure-openai, bedrock, gemini, vertex, got the string "azure"'],
     ['a relative baseURL', (c: any) => (c.providers.backup.baseURL = 'localhost/v1'), 'providers.backup.baseURL: expected an absolute http(s) URL'],
     ['a non-http baseURL', (c: any) => (c.providers.backup.baseURL = 'ftp://x/v1'), 'providers.backup.baseURL: expected an http: or https: URL'],
     ['a missing environment variable', (c: any) => { delete c.providers.primary.apiKey; c.providers.primary.apiKeyEnv = 'SWITCHYARD_TEST_UNSET_KEY'; }, 'providers.primary.apiKeyEnv: environment variable SWITCHYARD_TEST_UNSET_KEY is not set'],
@@ -63,10 +63,11 @@ describe('config validation', () => {
     process.env.SWITCHYARD_TEST_KEY = 'sk-from-env';
     try {
       const config = valid();
-      delete config.providers.primary!.apiKey;
-      config.providers.primary!.apiKeyEnv = 'SWITCHYARD_TEST_KEY';
+      const primary = config.providers.primary as OpenAIProviderConfig;
+      delete primary.apiKey;
+      primary.apiKeyEnv = 'SWITCHYARD_TEST_KEY';
       const mocks = await startMocks(['primary']);
-      config.providers.primary = { ...config.providers.primary!, baseURL: mocks.primary!.url } as typeof config.providers.primary;
+      primary.baseURL = mocks.primary!.url;
       const relay = createRelay(config);
       // Read once: a later change of the variable does not reach the upstream.
       process.env.SWITCHYARD_TEST_KEY = 'sk-changed-later';

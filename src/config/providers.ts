@@ -7,6 +7,8 @@ import { InvalidConfigError } from '../errors/index.js';
 import { DEFAULTS, type FailoverRules, type TimeoutOptions } from '../options.js';
 import type { ResolvedBreakerOptions, ResolvedProvider, ResolvedRetry } from './resolved.js';
 import { boolean, breakerOptions, describe, expectObject, key, number, onlyKeys, retryOptions, rules, section, string } from './checks.js';
+import { cloudConnection, isCloudType, PROVIDER_TYPES } from './cloud-providers.js';
+import { apiKey, baseUrl, COMMON_KEYS, staticHeaders, type Connection } from './connection.js';
 
 function healthCheck(value: unknown, path: string): ResolvedProvider['healthCheck'] {
   if (value === undefined) return undefined;
@@ -31,62 +33,43 @@ export interface ProviderExtras {
   rules: FailoverRules;
 }
 
-export function resolveProvider(
-  name: string,
-  value: unknown,
-  defaults: { retry: ResolvedRetry; timeouts: Required<TimeoutOptions>; breaker: ResolvedBreakerOptions },
-  env: NodeJS.ProcessEnv,
-): ProviderExtras {
-  const path = `providers${key(name)}`;
-  const o = expectObject(value, path);
-  if (o.type !== 'openai' && o.type !== 'anthropic') {
-    throw new InvalidConfigError(`${path}.type`, `expected "openai" or "anthropic", got ${describe(o.type)}`);
-  }
+/** `openai` and `anthropic` providers: a base URL and a static key. */
+function keyedConnection(o: Record<string, unknown>, path: string, env: NodeJS.ProcessEnv): Connection {
   const anthropic = o.type === 'anthropic';
-  const common = ['type', 'baseURL', 'apiKey', 'apiKeyEnv', 'headers', 'maxConnections', 'retry', 'timeouts', 'breaker', 'rules', 'healthCheck'];
+  const common = [...COMMON_KEYS, 'apiKey', 'apiKeyEnv'];
   onlyKeys(o, path, anthropic ? [...common, 'anthropicVersion', 'maxTokens'] : [...common, 'streamUsage']);
-  const baseURL = anthropic && o.baseURL === undefined ? DEFAULTS.anthropic.baseURL : string(o.baseURL, `${path}.baseURL`);
-  let url: URL;
-  try {
-    url = new URL(baseURL);
-  } catch {
-    throw new InvalidConfigError(`${path}.baseURL`, `expected an absolute http(s) URL, got ${JSON.stringify(baseURL)}`);
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new InvalidConfigError(`${path}.baseURL`, `expected an http: or https: URL, got ${JSON.stringify(baseURL)}`);
-  }
-  if (o.apiKey !== undefined && o.apiKeyEnv !== undefined) {
-    throw new InvalidConfigError(`${path}.apiKeyEnv`, 'set either apiKey or apiKeyEnv, not both');
-  }
-  let secret: string | undefined;
-  if (o.apiKey !== undefined) secret = string(o.apiKey, `${path}.apiKey`);
-  if (o.apiKeyEnv !== undefined) {
-    const variable = string(o.apiKeyEnv, `${path}.apiKeyEnv`);
-    // A key pasted here by mistake must not end up in an error message or a log.
-    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(variable)) {
-      throw new InvalidConfigError(`${path}.apiKeyEnv`, 'expected the name of an environment variable (letters, digits, _), not a key');
-    }
-    secret = env[variable];
-    if (!secret) throw new InvalidConfigError(`${path}.apiKeyEnv`, `environment variable ${variable} is not set`);
-  }
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (o.headers !== undefined) {
-    for (const [h, v] of Object.entries(expectObject(o.headers, `${path}.headers`))) {
-      if (typeof v !== 'string') throw new InvalidConfigError(`${path}.headers${key(h)}`, `expected a string, got ${describe(v)}`);
-      headers[h.toLowerCase()] = v;
-    }
-  }
+  const url = baseUrl(anthropic && o.baseURL === undefined ? DEFAULTS.anthropic.baseURL : string(o.baseURL, `${path}.baseURL`), `${path}.baseURL`);
+  const secret = apiKey(o, path, env);
+  const headers = staticHeaders(o, path);
   if (anthropic) {
     headers['anthropic-version'] = o.anthropicVersion === undefined ? DEFAULTS.anthropic.version : string(o.anthropicVersion, `${path}.anthropicVersion`);
     if (secret !== undefined) headers['x-api-key'] = secret;
   } else if (secret !== undefined) {
     headers.authorization = `Bearer ${secret}`;
   }
+  return { url, headers, secret };
+}
+
+export function resolveProvider(
+  name: string,
+  value: unknown,
+  defaults: { retry: ResolvedRetry; timeouts: Required<TimeoutOptions>; breaker: ResolvedBreakerOptions },
+  env: NodeJS.ProcessEnv,
+  now: () => number = Date.now,
+): ProviderExtras {
+  const path = `providers${key(name)}`;
+  const o = expectObject(value, path);
+  const type = o.type;
+  let connection: Connection;
+  if (type === 'openai' || type === 'anthropic') connection = keyedConnection(o, path, env);
+  else if (isCloudType(type)) connection = cloudConnection(type, o, path, env, now);
+  else throw new InvalidConfigError(`${path}.type`, `expected one of: ${PROVIDER_TYPES.join(', ')}, got ${describe(type)}`);
+  const { url, headers, secret } = connection;
 
   const timeouts = section(o.timeouts, `${path}.timeouts`, ['connectMs', 'firstByteMs', 'idleMs', 'firstTokenMs']);
   const provider: ResolvedProvider = {
     name,
-    type: o.type,
+    type,
     origin: url.origin,
     basePath: url.pathname.replace(/\/+$/, ''),
     headers,
@@ -98,6 +81,8 @@ export function resolveProvider(
     connectMs: number(timeouts.connectMs, `${path}.timeouts.connectMs`, defaults.timeouts.connectMs, 1),
     poolKey: '',
   };
+  if (connection.auth) provider.auth = connection.auth;
+  if (connection.cloud) provider.cloud = connection.cloud;
   provider.poolKey = `${name}\0${provider.origin}\0${provider.maxConnections}\0${provider.connectMs}`;
   return {
     provider,

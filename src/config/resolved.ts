@@ -28,9 +28,16 @@ export interface ResolvedProvider {
   basePath: string;
   /** Headers sent with every upstream request, authorization included. Never logged. */
   headers: Record<string, string>;
-  /** The key itself, kept only to redact it from upstream messages. */
-  secret: string | undefined;
-  /** Anthropic only: `max_tokens` when the client sets none. */
+  /**
+   * The key itself, kept only to redact it from upstream messages; for providers with
+   * per-request credentials, the live list of those used lately.
+   */
+  secret: Secret;
+  /** Per-request credentials (a SigV4 signature, a refreshed token), added by the attempt. */
+  auth?: ProviderAuth;
+  /** Settings of the cloud provider types. */
+  cloud?: CloudSettings;
+  /** Anthropic and Claude on Bedrock or Vertex: `max_tokens` when the client sets none. */
   maxTokens: number;
   /** Ask for `stream_options.include_usage` in streams. */
   streamUsage: boolean;
@@ -123,5 +130,39 @@ export interface ResolvedConfig {
   heartbeatMs: number;
   now: () => number;
   random: () => number;
+}
+
+/**
+ * What to redact: one key, or a live list that a credential source keeps current (the
+ * session token and bearer tokens it fetched lately), so a refreshed token is covered
+ * without anyone handing it around.
+ */
+export type Secret = string | readonly string[] | undefined;
+
+/** What the cloud adapters need besides the URL. */
+export type CloudSettings =
+  | { type: 'azure-openai'; apiVersion: string }
+  | { type: 'bedrock'; region: string; claude: 'invoke' | 'converse' }
+  | { type: 'gemini' }
+  | { type: 'vertex'; project: string; location: string };
+
+/** An upstream request as a signer sees it. */
+export interface OutgoingRequest {
+  method: string;
+  /** `scheme://host[:port]`. */
+  origin: string;
+  /** Path and query, as sent. */
+  path: string;
+  /** The provider's static headers. */
+  headers: Readonly<Record<string, string>>;
+  body: string;
+}
+
+/** The per-request credentials of one provider. */
+export interface ProviderAuth {
+  /** Headers to add to `request`. Rejects (a `CredentialsError`) when none can be had. */
+  headers(request: OutgoingRequest, signal: AbortSignal): Promise<Record<string, string>>;
+  /** The upstream refused the credentials (401/403): fetch new ones next time. */
+  invalidate(): void;
 }
 

@@ -13,7 +13,8 @@ import { parseRetryAfter } from '../policy/retry.js';
 import { BadResponse, type ChatBody, type EmbeddingsBody, type Endpoint, type ProviderAdapter, type UpstreamError, type Usage, type UpstreamRequest } from '../providers/provider.js';
 import { readUntilContent, type CommittedStream } from '../stream/commit.js';
 import { linkedController } from '../policy/timeout.js';
-import { redact, redactError } from '../redact.js';
+import { redact, redactError, type Secret } from '../redact.js';
+import { authorize } from '../auth/provider-auth.js';
 
 /** A failed attempt, classified. */
 export interface AttemptFailure {
@@ -94,11 +95,11 @@ function inbandKind(error: UpstreamError): { kind: FailureKind; status?: number 
   return { kind: classifyStatus(500, error.code, error.message) };
 }
 
-function inbandFailure(err: BadResponse, status: number, secret: string | undefined): AttemptFailure {
+function inbandFailure(err: BadResponse, status: number, secret: Secret): AttemptFailure {
   if (err.upstreamError) {
     const error = redactError(err.upstreamError, secret);
     const inband = inbandKind(error);
-    return { ok: false, kind: inband.kind, status: inband.status ?? status, error, detail: error.code ?? error.type ?? 'in-band error' };
+    return { ok: false, kind: error.kind ?? inband.kind, status: inband.status ?? status, error, detail: error.code ?? error.type ?? 'in-band error' };
   }
   return { ok: false, kind: 'bad_response', status, detail: redact(err.message, secret) };
 }
@@ -155,6 +156,14 @@ export function prepare(adapter: ProviderAdapter, target: ResolvedTarget, endpoi
 export async function attempt(input: AttemptInput): Promise<AttemptResult> {
   const { pool, adapter, target, signal, request } = input;
   const provider = target.provider;
+  // Per-request credentials (a SigV4 signature, a refreshed token):
+  // none to be had fails this attempt as `auth`, and the engine moves on.
+  let headers = provider.headers;
+  if (provider.auth) {
+    const authorized = await authorize(provider as typeof provider & { auth: NonNullable<typeof provider.auth> }, request, signal);
+    if (typeof authorized === 'string') return { ok: false, kind: 'auth', detail: authorized };
+    headers = authorized;
+  }
   // The attempt's own controller: its timeouts abort this attempt, not the request.
   const own = linkedController(signal);
   let streaming = false;
@@ -179,7 +188,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
     response = await pool.request({
       path: request.path,
       method: 'POST',
-      headers: provider.headers,
+      headers,
       body: request.body,
       signal: own.signal,
       // Disabled: the relay runs its own, precise timers (above and in idleGuard).
@@ -200,10 +209,12 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
     if (status < 200 || status >= 300) {
       const raw = await readCapped(body, MAX_ERROR_BYTES, target.idleMs, own.controller);
       // Redacted before parsing, so no field (nor a cut of the text) can carry the key.
-      const error = raw ? adapter.parseError(redact(raw.toString('utf8'), provider.secret)) : undefined;
+      const error = raw ? adapter.parseError(redact(raw.toString('utf8'), provider.secret), response.headers) : undefined;
+      // [cloud providers] Refused credentials are fetched anew for the next attempt.
+      if (status === 401 || status === 403) provider.auth?.invalidate();
       return {
         ok: false,
-        kind: classifyStatus(status, error?.code, error?.message),
+        kind: error?.kind ?? classifyStatus(status, error?.code, error?.message),
         status,
         retryAfterMs: parseRetryAfter(response.headers['retry-after'], input.now()),
         error,
@@ -211,8 +222,8 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
       };
     }
     const type = String(response.headers['content-type'] ?? '');
-    if (input.stream && type.includes('text/event-stream')) {
-      const chunks = adapter.chunks(idleGuard(body, target.idleMs, own.controller), input.maxResponseBytes);
+    if (input.stream && type.includes(adapter.streamContentType ?? 'text/event-stream')) {
+      const chunks = adapter.chunks(idleGuard(body, target.idleMs, own.controller), input.maxResponseBytes, target);
       const committed = await readUntilContent(chunks, input.maxResponseBytes);
       committed.dispose = own.dispose;
       streaming = true;
@@ -220,7 +231,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
     }
     const raw = await readCapped(body, input.maxResponseBytes, target.idleMs, own.controller);
     if (!raw) return { ok: false, kind: 'bad_response', status, detail: 'response body too large' };
-    const answer = input.endpoint === 'chat' ? adapter.completion(raw) : adapter.embeddings!(raw);
+    const answer = input.endpoint === 'chat' ? adapter.completion(raw, target) : adapter.embeddings!(raw, target);
     // A JSON completion where a stream was asked for: the upstream ignored `stream`.
     if (input.stream) return { ok: false, kind: 'bad_response', status, detail: 'upstream did not stream' };
     return { ok: true, stream: false, body: answer.body, usage: answer.usage };

@@ -63,11 +63,6 @@ export interface AnthropicProviderConfig extends Omit<OpenAIProviderConfig, 'typ
   maxTokens?: number;
 }
 
-/** Any supported provider. */
-export type ProviderConfig = OpenAIProviderConfig | AnthropicProviderConfig;
-
-/** The provider types. */
-export type ProviderType = ProviderConfig['type'];
 
 /** Active health checks of one provider. */
 export interface HealthCheckOptions {

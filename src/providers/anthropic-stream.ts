@@ -24,7 +24,15 @@ interface ToolBlock {
 }
 
 /** Translates the SSE `body` of an Anthropic stream. Throws {@link BadResponse}. */
-export async function* anthropicChunks(body: AsyncIterable<Uint8Array>, maxEventBytes: number): AsyncGenerator<string> {
+export function anthropicChunks(body: AsyncIterable<Uint8Array>, maxEventBytes: number): AsyncGenerator<string> {
+  return anthropicEventChunks(readEvents(body, maxEventBytes));
+}
+
+/**
+ * Translates Anthropic stream events, whatever carried them: SSE from Anthropic or
+ * Vertex, or the `chunk` messages of Bedrock's event stream. Throws {@link BadResponse}.
+ */
+export async function* anthropicEventChunks(events: AsyncIterable<{ event?: string; data: string }>): AsyncGenerator<string> {
   let id = '';
   let model = '';
   const created = Math.floor(Date.now() / 1000);
@@ -44,7 +52,7 @@ export async function* anthropicChunks(body: AsyncIterable<Uint8Array>, maxEvent
     return tool.sentArguments ? undefined : toolDelta(tool.index, { function: { arguments: JSON.stringify(tool.input ?? {}) } });
   };
 
-  for await (const event of readEvents(body, maxEventBytes)) {
+  for await (const event of events) {
     if (event.data === '') continue;
     const data = parseJson(event.data, 'an SSE event');
     switch (data.type ?? event.event) {

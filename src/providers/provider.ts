@@ -4,7 +4,9 @@
  * to read its answers and errors. Everything is expressed in OpenAI's format on the
  * client side, so a provider that speaks another protocol translates here.
  */
-import type { ResolvedProvider } from '../config.js';
+import type { IncomingHttpHeaders } from 'node:http';
+import type { ResolvedProvider } from '../config/resolved.js';
+import type { FailureKind } from '../errors/index.js';
 
 /** The client's chat completion request, parsed. Fields the relay does not know pass through. */
 export type ChatBody = Record<string, unknown> & { model: string; messages: unknown[]; stream?: boolean };
@@ -22,6 +24,11 @@ export interface UpstreamError {
   type?: string;
   code?: string | null;
   param?: string | null;
+  /**
+   * The failure kind, when the provider knows better than the HTTP status (Bedrock's
+   * `ModelNotReadyException` is a 429 that means "server", not "rate limit").
+   */
+  kind?: FailureKind;
 }
 
 /** Thrown by a provider when an upstream answer cannot be read. */
@@ -60,27 +67,41 @@ export function usageOf(value: unknown): Usage | undefined {
   return Number.isFinite(prompt) && Number.isFinite(completion) ? { prompt_tokens: prompt, completion_tokens: completion } : undefined;
 }
 
+/** Where an answer came from: providers whose answers do not name the model, or whose API depends on it, read it here. */
+export interface AnswerContext {
+  provider: ResolvedProvider;
+  model: string;
+}
+
 /** The API operations the relay serves. */
 export type Endpoint = 'chat' | 'embeddings';
 
 export interface ProviderAdapter {
   /** Builds the upstream request for `model` on `provider`. */
   chatRequest(provider: ResolvedProvider, body: ChatBody, model: string): UpstreamRequest;
-  /** Reads an error body (any status) into message/code, if it is one. */
-  parseError(text: string): UpstreamError | undefined;
+  /**
+   * Reads an error body (any status) into message/code, if it is one. `headers` are the
+   * response's (Bedrock names its error type in `x-amzn-errortype`).
+   */
+  parseError(text: string, headers?: IncomingHttpHeaders): UpstreamError | undefined;
   /**
    * Checks a 2xx non-streaming body and returns the OpenAI `chat.completion` bytes to
    * send (the same buffer when no translation is needed) with its usage. Throws
    * {@link BadResponse}.
    */
-  completion(raw: Buffer): Answer;
+  completion(raw: Buffer, context?: AnswerContext): Answer;
   /** Builds an embeddings request; absent when the provider has no embeddings API. */
   embeddingsRequest?(provider: ResolvedProvider, body: EmbeddingsBody, model: string): UpstreamRequest;
   /** Checks a 2xx embeddings body and returns the OpenAI `list` bytes to send, with usage. Throws {@link BadResponse}. */
-  embeddings?(raw: Buffer): Answer;
+  embeddings?(raw: Buffer, context?: AnswerContext): Answer;
   /**
    * Turns an upstream SSE body into OpenAI chunk payloads (`data:` contents, `[DONE]`
    * last). Throws {@link BadResponse} on an unreadable or in-band error event.
    */
-  chunks(body: AsyncIterable<Uint8Array>, maxEventBytes: number): AsyncGenerator<string>;
+  chunks(body: AsyncIterable<Uint8Array>, maxEventBytes: number, context?: AnswerContext): AsyncGenerator<string>;
+  /**
+   * The content type of a streamed answer (a 2xx with another type is read as a whole body).
+   * @default 'text/event-stream'
+   */
+  streamContentType?: string;
 }

@@ -17,13 +17,12 @@ export interface HealthCheckHost {
 /** Probes `provider` once; true when it answered 2xx in time. */
 async function probe(pool: Pool, provider: ResolvedProvider, check: NonNullable<ResolvedProvider['healthCheck']>): Promise<boolean> {
   const { 'content-type': _, ...headers } = provider.headers;
+  const path = `${provider.basePath}${check.path}`;
+  const signal = AbortSignal.timeout(check.timeoutMs);
   try {
-    const res = await pool.request({
-      method: 'GET',
-      path: `${provider.basePath}${check.path}`,
-      headers,
-      signal: AbortSignal.timeout(check.timeoutMs),
-    });
+    // Signed or token-authenticated providers: the probe carries the same credentials.
+    if (provider.auth) Object.assign(headers, await provider.auth.headers({ method: 'GET', origin: provider.origin, path, headers, body: '' }, signal));
+    const res = await pool.request({ method: 'GET', path, headers, signal });
     await res.body.dump();
     return res.statusCode >= 200 && res.statusCode < 300;
   } catch {

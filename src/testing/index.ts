@@ -5,3 +5,5 @@
  */
 export { createMockUpstream } from './mock-upstream.js';
 export type { MockFault, MockReply, MockRequest, MockToolCall, MockUpstream, MockUpstreamOptions } from './types.js';
+export { azureContentFilterError } from './azure-mock.js';
+export type { MockAwsCredentials } from './sigv4-check.js';

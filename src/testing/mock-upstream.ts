@@ -8,21 +8,13 @@
 import { once } from 'node:events';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
-import { ANTHROPIC_DIALECT, anthropicModelList, anthropicPayload } from './anthropic-mock.js';
 import { Exchange } from './exchange.js';
 import { FaultPlan } from './faults.js';
-import {
-  chatCompletion,
-  chatCompletionFrames,
-  embeddingList,
-  estimatePromptTokens,
-  modelList,
-} from './openai-mock.js';
-import { OPENAI_DIALECT, respond, type Payload } from './respond.js';
-import { RESPONSES_DIALECT, responsesPayload } from './responses-mock.js';
+import { estimatePromptTokens } from './openai-mock.js';
+import { protocolFor } from './protocols.js';
+import type { MockRoute } from './protocol.js';
+import { respond, type Payload } from './respond.js';
 import type { MockFault, MockReply, MockRequest, MockUpstream, MockUpstreamOptions } from './types.js';
-
-type Route = 'chat' | 'responses' | 'embeddings' | 'count_tokens' | 'models' | null;
 
 /**
  * Start a mock OpenAI-compatible upstream on an ephemeral port of 127.0.0.1.
@@ -51,12 +43,11 @@ type Route = 'chat' | 'responses' | 'embeddings' | 'count_tokens' | 'models' | n
 export async function createMockUpstream(options: MockUpstreamOptions = {}): Promise<MockUpstream> {
   const name = options.name ?? 'mock';
   const models = options.models ?? ['mock-model'];
-  const basePath = normaliseBasePath(options.basePath ?? '/v1');
+  const protocol = protocolFor(options, normaliseBasePath);
+  const basePath = protocol.basePath;
   const chunkDelayMs = options.chunkDelayMs ?? 0; // ms
   const reply = options.reply ?? `Hello from ${name}! This is a streamed reply from a mock upstream.`;
   const faults = new FaultPlan(options.fault ?? null);
-  const anthropic = options.protocol === 'anthropic';
-  const dialect = anthropic ? ANTHROPIC_DIALECT : OPENAI_DIALECT;
 
   let requests: MockRequest[] = [];
   let count = 0;
@@ -71,15 +62,6 @@ export async function createMockUpstream(options: MockUpstreamOptions = {}): Pro
   const sockets = new Set<Socket>();
   const inFlight = new Set<Exchange>();
 
-  const routeOf = (method: string, path: string): Route => {
-    if (method === 'POST' && path === `${basePath}${anthropic ? '/messages' : '/chat/completions'}`) return 'chat';
-    if (method === 'POST' && path === `${basePath}/responses` && !anthropic) return 'responses';
-    if (method === 'POST' && path === `${basePath}/embeddings` && !anthropic) return 'embeddings';
-    if (method === 'POST' && path === `${basePath}/messages/count_tokens` && anthropic) return 'count_tokens';
-    if (method === 'GET' && path === `${basePath}/models`) return 'models';
-    return null;
-  };
-
   const markAbandoned = (req: MockRequest) => {
     req.abandoned = true;
     abandonedCount++;
@@ -88,52 +70,43 @@ export async function createMockUpstream(options: MockUpstreamOptions = {}): Pro
     else unclaimed.push(req);
   };
 
-  const payloadFor = (route: Route, req: MockRequest): Payload => {
-    if (route === 'models') return { type: 'json', status: 200, body: anthropic ? anthropicModelList(models) : modelList(models) };
-    if (route === null) {
+  const payloadFor = async (route: MockRoute | null, req: MockRequest, rawBody: string): Promise<Payload> => {
+    const dialect = protocol.dialect(route);
+    if (route?.kind === 'models' && protocol.models) return { type: 'json', status: 200, body: protocol.models(models) };
+    if (route === null || route.kind === 'models') {
       const message = `Unknown request URL: ${req.method} ${req.path}.`;
-      return { type: 'json', status: 404, body: dialect.error(404, message, 'unknown_url') };
+      return { type: 'json', status: 404, body: dialect.error(404, message, 'unknown_url'), headers: dialect.errorHeaders?.(404) };
     }
+    const refused = await protocol.authorize?.(req, route, rawBody);
+    if (refused) return refused;
     const body: unknown = req.body;
     if (typeof body !== 'object' || body === null || Array.isArray(body)) {
       const message = 'We could not parse the JSON body of your request.';
-      return { type: 'json', status: 400, body: dialect.error(400, message) };
+      return { type: 'json', status: 400, body: dialect.error(400, message), headers: dialect.errorHeaders?.(400) };
     }
     const fields = body as Record<string, unknown>;
-    if (route === 'embeddings') return { type: 'json', ...embeddingList(fields, models[0]) };
-    if (route === 'count_tokens') return { type: 'json', status: 200, body: { input_tokens: estimatePromptTokens(fields.messages) } };
-    const answer = typeof reply === 'function' ? reply(req) : reply;
+    if (route.kind === 'count_tokens') return { type: 'json', status: 200, body: { input_tokens: estimatePromptTokens(fields.messages) } };
+    const answer = route.kind === 'chat' || route.kind === 'responses' ? (typeof reply === 'function' ? reply(req) : reply) : '';
     const { text = '', toolCalls = [] }: MockReply = typeof answer === 'string' ? { text: answer } : answer;
-    const model = typeof fields.model === 'string' ? fields.model : models[0];
+    const model = route.model ?? (typeof fields.model === 'string' ? fields.model : models[0]!);
     const calls = toolCalls.map((c, n) => ({
-      id: c.id ?? `${anthropic ? 'toolu' : 'call'}_mock_${req.id}_${n}`,
+      id: c.id ?? `${protocol.toolIdPrefix}_mock_${req.id}_${n}`,
       name: c.name,
       input: c.input ?? {},
     }));
-    if (anthropic) return anthropicPayload({ id: `msg_mock_${req.id}`, model, text, toolCalls: calls }, fields);
-    if (route === 'responses') return responsesPayload({ id: `resp_mock_${req.id}`, model, text, toolCalls: calls, createdAt: Math.floor(Date.now() / 1000) }, fields);
-    const parts = {
-      id: `chatcmpl-mock-${req.id}`,
-      created: Math.floor(Date.now() / 1000),
-      model,
-      reply: text,
-      toolCalls: calls,
-      promptTokens: estimatePromptTokens(fields.messages),
-    };
-    if (fields.stream !== true) return { type: 'json', status: 200, body: chatCompletion(parts) };
-    const options = fields.stream_options as { include_usage?: unknown } | undefined;
-    return { type: 'sse', frames: chatCompletionFrames(parts, options?.include_usage === true) };
+    return protocol.payload(route, fields, { n: req.id, model, text, toolCalls: calls });
   };
 
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const method = req.method ?? 'GET';
-    const path = (req.url ?? '/').split('?')[0];
-    const route = routeOf(method, path);
-    const isCompletion = route === 'chat' || route === 'responses' || route === 'embeddings';
+    const [path = '/', query = ''] = (req.url ?? '/').split('?');
+    const route = protocol.route(method, path, new URLSearchParams(query));
+    const isCompletion = route?.kind === 'chat' || route?.kind === 'responses' || route?.kind === 'embeddings';
     const record: MockRequest = {
       id: requests.length + 1,
       method,
       path,
+      query,
       headers: req.headers,
       body: undefined,
       abandoned: false,
@@ -153,10 +126,11 @@ export async function createMockUpstream(options: MockUpstreamOptions = {}): Pro
     });
 
     try {
-      record.body = parseBody(await readBody(req));
+      const rawBody = await readBody(req);
+      record.body = parseBody(rawBody);
       const fault = faults.pick(record, isCompletion);
       if (fault) record.fault = fault;
-      await respond(ex, payloadFor(route, record), chunkDelayMs, fault, route === 'responses' ? RESPONSES_DIALECT : dialect);
+      await respond(ex, await payloadFor(route, record, rawBody), chunkDelayMs, fault, protocol.dialect(route));
     } catch (err) {
       // The client left or we are closing: nobody to answer.
       if (ex.signal.aborted || req.socket.destroyed) return;
@@ -164,7 +138,7 @@ export async function createMockUpstream(options: MockUpstreamOptions = {}): Pro
       if (res.headersSent) return void res.destroy();
       const message = `mock upstream failed: ${err instanceof Error ? err.message : String(err)}`;
       res.writeHead(500, { 'content-type': 'application/json' });
-      res.end(JSON.stringify(dialect.error(500, message)));
+      res.end(JSON.stringify(protocol.dialect(route).error(500, message)));
     }
   };
 

@@ -10,8 +10,9 @@ import type { MockFault } from './types.js';
 
 /** What a route would answer if nothing went wrong. */
 export type Payload =
-  | { type: 'json'; status: number; body: unknown }
-  | { type: 'sse'; frames: string[] };
+  | { type: 'json'; status: number; body: unknown; headers?: Record<string, string> }
+  /** A stream: SSE frames, or binary frames with their `contentType` (AWS event streams). */
+  | { type: 'sse'; frames: (string | Buffer)[]; contentType?: string };
 
 // Enough pieces for a client to see a body arrive in parts; the count itself does not matter.
 const DRIP_PIECES = 4;
@@ -20,8 +21,17 @@ const DRIP_PIECES = 4;
 export interface Dialect {
   /** The body of an error answer with `status`. */
   error(status: number, message: string, code?: string): unknown;
-  /** The SSE event(s) `errorAfterChunks` sends, or a function of how many events went before (for sequence numbers). */
-  streamError: string | ((sent: number) => string);
+  /** The SSE event (or binary frame) `errorAfterChunks` sends. */
+  /** The event(s) `errorAfterChunks` sends, or a function of how many events went before (for sequence numbers). */
+  streamError: string | Buffer | ((sent: number) => string | Buffer);
+  /** Extra headers of an error answer (Bedrock names the error in `x-amzn-errortype`). */
+  errorHeaders?(status: number): Record<string, string>;
+  /** Content type of a stream. @default 'text/event-stream' */
+  streamContentType?: string;
+  /** Splits raw stream bytes into frames (for `dieAfterChunks` and drips). @default after each `\n\n` */
+  splitFrames?(bytes: Buffer): Buffer[];
+  /** A first stream frame that cannot be decoded (`malformed`). @default half of the first event's JSON */
+  malformedFrame?(first: string | Buffer): string | Buffer;
 }
 
 /** OpenAI's error envelopes. */
@@ -49,8 +59,11 @@ export async function respond(
   if (status !== undefined) return sendStatus(ex, status, fault, dialect);
   const streaming = payload.type === 'sse';
   if (fault.raw !== undefined) return sendRaw(ex, fault.raw, fault, streaming, dialect);
-  if (fault.malformed) return sendMalformed(ex, payload);
-  if (payload.type === 'sse') return sendFrames(ex, payload.frames, fault, fault.dripMs ?? gapMs, dialect.streamError);
+  if (fault.malformed) return sendMalformed(ex, payload, dialect);
+  if (payload.type === 'sse') {
+    const headers = { ...SSE_HEADERS, 'content-type': payload.contentType ?? SSE_HEADERS['content-type'], ...fault.headers };
+    return sendFrames(ex, payload.frames, fault, fault.dripMs ?? gapMs, dialect.streamError, headers);
+  }
   return sendJson(ex, payload, fault);
 }
 
@@ -65,6 +78,8 @@ function sendStatus(ex: Exchange, status: number, fault: MockFault, dialect: Dia
   const headers: Record<string, string | number> = {
     'content-type': fault.contentType ?? 'application/json',
     'content-length': Buffer.byteLength(bytes),
+    ...dialect.errorHeaders?.(status),
+    ...fault.headers,
   };
   if (fault.retryAfter !== undefined) headers['retry-after'] = String(fault.retryAfter);
   ex.res.writeHead(status, headers);
@@ -100,12 +115,12 @@ async function sendFrames(
 
 async function sendJson(
   ex: Exchange,
-  payload: { status: number; body: unknown },
-  fault: Pick<MockFault, 'dieAfterChunks' | 'dripMs'>,
+  payload: { status: number; body: unknown; headers?: Record<string, string> },
+  fault: Pick<MockFault, 'dieAfterChunks' | 'dripMs' | 'headers'>,
 ): Promise<void> {
   const bytes = Buffer.from(JSON.stringify(payload.body));
   // The full length is announced even when the mock dies halfway, so the client knows it was cut.
-  ex.head(payload.status, { 'content-type': 'application/json', 'content-length': bytes.length });
+  ex.head(payload.status, { 'content-type': 'application/json', 'content-length': bytes.length, ...payload.headers, ...fault.headers });
   if (fault.dieAfterChunks !== undefined) {
     await ex.write(bytes.subarray(0, Math.floor(bytes.length / 2)));
     return ex.cut();
@@ -120,14 +135,15 @@ async function sendJson(
 
 function sendRaw(ex: Exchange, raw: string | Buffer, fault: MockFault, streaming: boolean, dialect: Dialect): Promise<void> {
   const bytes = Buffer.isBuffer(raw) ? raw : Buffer.from(raw);
-  const contentType = fault.contentType ?? (streaming ? 'text/event-stream' : 'application/json');
+  const contentType = fault.contentType ?? (streaming ? (dialect.streamContentType ?? 'text/event-stream') : 'application/json');
   const split = [fault.dripMs, fault.dieAfterChunks, fault.errorAfterChunks].some((x) => x !== undefined);
-  const headers: Record<string, string> = { 'content-type': contentType };
+  const headers: Record<string, string> = { 'content-type': contentType, ...fault.headers };
   if (contentType.startsWith('text/event-stream')) headers['cache-control'] = 'no-cache';
-  return sendFrames(ex, split ? splitEvents(bytes) : [bytes], fault, fault.dripMs ?? 0, dialect.streamError, headers);
+  const frames = split ? (dialect.splitFrames ?? splitEvents)(bytes) : [bytes];
+  return sendFrames(ex, frames, fault, fault.dripMs ?? 0, dialect.streamError, headers);
 }
 
-function sendMalformed(ex: Exchange, payload: Payload): Promise<void> | void {
+function sendMalformed(ex: Exchange, payload: Payload, dialect: Dialect): Promise<void> | void {
   if (payload.type === 'json') {
     // Half of a JSON object can never parse: its only valid last byte is the closing brace.
     const bytes = Buffer.from(JSON.stringify(payload.body));
@@ -136,8 +152,10 @@ function sendMalformed(ex: Exchange, payload: Payload): Promise<void> | void {
     ex.res.end(half);
     return;
   }
+  const headers = { ...SSE_HEADERS, 'content-type': payload.contentType ?? SSE_HEADERS['content-type'] };
+  if (dialect.malformedFrame) return sendFrames(ex, [dialect.malformedFrame(payload.frames[0]!)], {}, 0, '', headers);
   // Half of the first event's JSON, after its `event:` line if it has one.
-  const first = payload.frames[0];
+  const first = String(payload.frames[0]);
   const at = first.indexOf('data: ') + 'data: '.length;
   const json = first.slice(at, -2);
   return sendFrames(ex, [`${first.slice(0, at)}${json.slice(0, Math.floor(json.length / 2))}\n\n`], {}, 0, '');

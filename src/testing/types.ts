@@ -4,6 +4,7 @@
  * recorded about each request, and the handle a test holds.
  */
 import type { IncomingHttpHeaders } from 'node:http';
+import type { MockAwsCredentials } from './sigv4-check.js';
 
 /**
  * What to do wrong for one request. Fields combine where that makes sense;
@@ -73,6 +74,11 @@ export interface MockFault {
    */
   raw?: string | Buffer;
   /**
+   * Extra response headers (for example `x-amzn-errortype: ModelNotReadyException` with a
+   * Bedrock `status`). They win over the mock's own.
+   */
+  headers?: Record<string, string>;
+  /**
    * Content type for `raw`, or for a string/Buffer `body` sent with `status`.
    * @default `text/event-stream` when the request had `stream: true`, else `application/json`
    */
@@ -86,6 +92,8 @@ export interface MockRequest {
   method: string;
   /** The URL path without the query string, e.g. `/v1/chat/completions`. */
   path: string;
+  /** The query string without `?` (`alt=sse`), or `''`. */
+  query: string;
   /** Headers exactly as Node parsed them (names lower-cased). */
   headers: IncomingHttpHeaders;
   /**
@@ -165,9 +173,26 @@ export interface MockUpstreamOptions {
    * Anthropic's shape `{"type":"error","error":{"type","message"}}` (status 529 gives
    * `overloaded_error`). Every fault applies in both modes; in Anthropic mode
    * `errorAfterChunks` sends `event: error` with an `overloaded_error`.
+   *
+   * The cloud modes speak each cloud's wire protocol with the same faults (see
+   * docs/providers.md): `'azure-openai'` (`/openai/deployments/{d}/chat/completions?api-version=`
+   * and `/openai/v1/...`, `api-key` or bearer, Azure's error bodies), `'bedrock'`
+   * (`/model/{id}/converse[-stream]` and `/invoke[-with-response-stream]`, AWS event-stream
+   * framing, `x-amzn-errortype`, optional SigV4 checks with `sigv4`), `'gemini'`
+   * (`/v1beta/models/{m}:generateContent`, `:streamGenerateContent?alt=sse`,
+   * `:batchEmbedContents`, `x-goog-api-key`) and `'vertex'` (`/v1/projects/{p}/locations/{l}/publishers/
+   * google|anthropic/models/{m}:…`, bearer tokens; Claude with Anthropic's body). Their
+   * base path defaults to where the real API's paths start (`''`, or `/v1beta` for Gemini).
    * @default 'openai'
    */
-  protocol?: 'openai' | 'anthropic';
+  protocol?: 'openai' | 'anthropic' | 'azure-openai' | 'bedrock' | 'gemini' | 'vertex';
+  /**
+   * Bedrock mode: check each request's SigV4 signature against these credentials (a
+   * request signed with others, or with a wrong signature, gets Bedrock's 403). Without
+   * it any `authorization` header is accepted. Requests with a bearer token (Bedrock API
+   * keys) are always accepted.
+   */
+  sigv4?: { credentials: readonly MockAwsCredentials[]; region?: string };
   /**
    * Delay (ms) between SSE events of healthy streams.
    * @default 0

@@ -36,6 +36,11 @@ export const MEDIA_TOKENS: Record<'default' | ProviderType, { image: number; fil
   default: { image: 1_000, file: 3_000, audio: 2_000 },
   openai: { image: 765, file: 3_000, audio: 2_000 },
   anthropic: { image: 1_600, file: 3_000, audio: 2_000 },
+  'azure-openai': { image: 765, file: 3_000, audio: 2_000 },
+  // Bedrock and Vertex mostly serve Claude here; Gemini tiles an image at 258 tokens per 768 px square.
+  bedrock: { image: 1_600, file: 3_000, audio: 2_000 },
+  vertex: { image: 1_600, file: 3_000, audio: 2_000 },
+  gemini: { image: 1_032, file: 3_000, audio: 2_000 },
 };
 
 const OPENAI_FAMILY = /^(gpt-|o\d|chatgpt|text-embedding)/;
