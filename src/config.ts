@@ -11,6 +11,7 @@ import { resolveCache, resolveGovernance } from './config/governance.js';
 import type { IncomingMessage } from 'node:http';
 import type { Store } from './store/store.js';
 import { resolveProvider, type ProviderExtras } from './config/providers.js';
+import { resolveAlerts, resolveRequestLog, resolveTelemetry, type ResolvedAlerts, type ResolvedRequestLog, type ResolvedTelemetry } from './config/observe.js';
 
 export interface ResolvedRetry {
   attempts: number;
@@ -112,6 +113,11 @@ export interface ResolvedConfig {
   maxResponseBytes: number;
   resume: boolean;
   heartbeatMs: number;
+  telemetry: ResolvedTelemetry;
+  requestLog?: ResolvedRequestLog;
+  alerts?: ResolvedAlerts;
+  /** Whether the host opted in to prompt and completion content (`content` events). */
+  content: boolean;
   now: () => number;
   random: () => number;
 }
@@ -124,7 +130,7 @@ export function resolveConfig(config: RelayConfig, env: NodeJS.ProcessEnv = proc
   const root = expectObject(config, 'config');
   onlyKeys(root, 'config', [
     'providers', 'models', 'chains', 'routing', 'callers', 'store', 'onStoreError', 'cache',
-    'retry', 'timeouts', 'breaker', 'rules', 'limits', 'stream', 'now', 'random',
+    'retry', 'timeouts', 'breaker', 'rules', 'limits', 'stream', 'telemetry', 'requestLog', 'alerts', 'now', 'random',
   ]);
 
   const timeoutsIn = section(root.timeouts, 'timeouts', ['connectMs', 'firstByteMs', 'idleMs', 'firstTokenMs', 'bodyMs', 'totalMs']);
@@ -170,6 +176,8 @@ export function resolveConfig(config: RelayConfig, env: NodeJS.ProcessEnv = proc
 
   if (root.now !== undefined && typeof root.now !== 'function') throw new InvalidConfigError('now', 'expected a function');
   if (root.random !== undefined && typeof root.random !== 'function') throw new InvalidConfigError('random', 'expected a function');
+  const telemetry = resolveTelemetry(root.telemetry);
+  const requestLog = resolveRequestLog(root.requestLog);
 
   return {
     providers: new Map([...providers].map(([n, p]) => [n, p.provider])),
@@ -184,6 +192,10 @@ export function resolveConfig(config: RelayConfig, env: NodeJS.ProcessEnv = proc
     maxResponseBytes: number(limitsIn.maxResponseBytes, 'limits.maxResponseBytes', DEFAULTS.limits.maxResponseBytes, 1),
     resume: boolean(streamIn.resume, 'stream.resume', DEFAULTS.stream.resume),
     heartbeatMs: number(streamIn.heartbeatMs, 'stream.heartbeatMs', DEFAULTS.stream.heartbeatMs, 0),
+    telemetry,
+    requestLog,
+    alerts: resolveAlerts(root.alerts),
+    content: (telemetry.traces && telemetry.captureContent) || requestLog?.prompts === true,
     now,
     random: (root.random as () => number) ?? Math.random,
   };

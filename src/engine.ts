@@ -10,6 +10,7 @@ import { attempt, type AttemptFailure, type AttemptResult } from './attempt.js';
 import type { ResolvedConfig, ResolvedModel, ResolvedTarget } from './config.js';
 import {
   AllTargetsFailedError,
+  ClientClosedError,
   DeadlineExceededError,
   InvalidRequestError,
   NoTargetAvailableError,
@@ -17,7 +18,7 @@ import {
   UpstreamRejectedError,
   type AttemptRecord,
 } from './errors.js';
-import type { RelayEvents } from './events.js';
+import type { RelayEventMap, RelayEvents } from './events.js';
 import { DEFAULTS } from './options.js';
 import type { Admission, CircuitBreaker } from './policy/breaker.js';
 import { countsAgainstTarget, decide } from './policy/classify.js';
@@ -42,6 +43,20 @@ export interface EngineRuntime {
   draining?(target: ResolvedTarget): boolean;
   /** With a shared store: whether this instance may send the half-open probe (one instance does). */
   acquireProbe?(target: ResolvedTarget): Promise<boolean>;
+  /**
+   * [observe] Called just before each upstream attempt is sent (telemetry starts its span
+   * here); returns extra headers for that request (`traceparent`), or undefined.
+   */
+  beforeAttempt?(info: AttemptStart): Record<string, string> | undefined;
+}
+
+/** [observe] What {@link EngineRuntime.beforeAttempt} is told about an attempt. */
+export interface AttemptStart {
+  requestId: string;
+  target: ResolvedTarget;
+  attempt: number;
+  role?: 'hedge' | 'resume';
+  breaker: CircuitBreaker['state'];
 }
 
 /** One client request as the engine sees it. */
@@ -59,6 +74,8 @@ export interface ChainRequest {
   attempts: AttemptRecord[];
   /** Target limits and budgets: the reason to skip a target, or undefined. */
   gate?: (target: ResolvedTarget) => Promise<string | undefined>;
+  /** [observe] `resume` when this chain continues a stream that broke. */
+  role?: 'resume';
 }
 
 export type ChainSuccess = Extract<AttemptResult, { ok: true }> & { target: ResolvedTarget };
@@ -209,10 +226,13 @@ class ChainRun {
    * One attempt on `target` with its bookkeeping: statistics, breaker success, the
    * attempt record and event. Throws the signal's reason when it aborts.
    */
-  async once(target: ResolvedTarget, admission: Admission, n: number, signal: AbortSignal): Promise<AttemptResult> {
+  async once(target: ResolvedTarget, admission: Admission, n: number, signal: AbortSignal, hedge = false): Promise<AttemptResult> {
     const { rt, req } = this;
     const { now } = rt.config;
     const breaker = rt.breaker(target);
+    // [observe] an attempt's role and the telemetry hook (extra upstream headers).
+    const role = hedge ? 'hedge' : req.role;
+    const headers = rt.beforeAttempt?.({ requestId: req.requestId, target, attempt: n, role, breaker: breaker.state });
     const done = rt.stats.begin(target);
     const started = now();
     let result: AttemptResult;
@@ -227,13 +247,17 @@ class ChainRun {
         signal,
         maxResponseBytes: rt.config.maxResponseBytes,
         now,
+        headers,
       });
     } catch (reason) {
       done();
       // Cancelled by the client, the deadline or a hedge: says nothing about the target.
       if (admission === 'probe') breaker.release();
       const cancelled = !req.signal.aborted;
-      req.attempts.push(record(target, cancelled ? 'cancelled' : 'timeout', now() - started, undefined, cancelled ? 'hedge lost' : 'aborted'));
+      // [observe] A client that left cancels the attempt; it did not time out.
+      const left = req.signal.reason instanceof ClientClosedError;
+      req.attempts.push(record(target, cancelled || left ? 'cancelled' : 'timeout', now() - started, undefined, cancelled ? 'hedge lost' : left ? 'client closed' : 'aborted'));
+      this.emitAttempt(req.attempts.at(-1)!, n, role); // [observe] aborted attempts are reported too
       throw reason instanceof DeadlineExceededError ? new DeadlineExceededError(rt.config.totalMs, req.attempts) : reason;
     }
     const latencyMs = now() - started;
@@ -257,11 +281,16 @@ class ChainRun {
     }
     const rec = result.ok ? record(target, 'ok', latencyMs, 200) : record(target, result.kind, latencyMs, result.status, result.detail, result.error?.message);
     req.attempts.push(rec);
-    if (rt.events.has('attempt')) {
-      const { model: upstreamModel, message: _, ...rest } = rec;
-      rt.events.emit('attempt', { requestId: req.requestId, model: req.model.name, attempt: n, upstreamModel, ...rest });
-    }
+    this.emitAttempt(rec, n, role);
     return result;
+  }
+
+  private emitAttempt(rec: AttemptRecord, n: number, role: 'hedge' | 'resume' | undefined): void {
+    if (!this.rt.events.has('attempt')) return;
+    const { model: upstreamModel, message: _, ...rest } = rec;
+    const payload: RelayEventMap['attempt'] = { requestId: this.req.requestId, model: this.req.model.name, attempt: n, upstreamModel, ...rest };
+    if (role) payload.role = role;
+    this.rt.events.emit('attempt', payload);
   }
 
   /**

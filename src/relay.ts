@@ -15,7 +15,7 @@ import { InFlight } from './inflight.js';
 import { ResponseCache } from './governance/cache.js';
 import { Guard } from './governance/guard.js';
 import { createNodeHandler, type NodeHandler, type NodeHandlerOptions } from './http/node-handler.js';
-import type { RelayConfig } from './options.js';
+import { DEFAULTS, type RelayConfig } from './options.js';
 import { CircuitBreaker } from './policy/breaker.js';
 import { adapterFor } from './providers/index.js';
 import { startHealthChecks } from './routing/health.js';
@@ -23,6 +23,9 @@ import { TargetStats } from './routing/stats.js';
 import { StatsCollector, type HealthSnapshot, type StatsSnapshot } from './observe/stats.js';
 import { runRequest, type RequestHost } from './run.js';
 import { BreakerSync } from './store/breaker-sync.js';
+import { startTelemetry, type Telemetry } from './observe/tracing/index.js';
+import { RequestLog } from './observe/request-log/log.js';
+import { AlertEvaluator } from './observe/alerts/evaluator.js';
 
 export type {
   RelayRequest,
@@ -64,10 +67,40 @@ export class Relay {
   private sync: BreakerSync | undefined;
   /** What each request borrows from the relay; replaced whole by `update()`. */
   private host!: RequestHost;
+  // [observe] OpenTelemetry, the request log and alerts.
+  private readonly telemetry: Telemetry | undefined;
+  private log: RequestLog | undefined;
+  private alerting: AlertEvaluator | undefined;
 
   constructor(config: RelayConfig) {
     this.config = resolveConfig(config);
+    this.telemetry = startTelemetry(this.events, () => this.config);
     this.install(this.config);
+    this.observe(this.config);
+  }
+
+  /** [observe] Starts the request log and alerts the configuration asks for. */
+  private observe(config: ResolvedConfig, previous?: ResolvedConfig): void {
+    if (config.requestLog || config.alerts) this.requestLog().setSinks(config.requestLog?.sinks ?? []);
+    if (JSON.stringify(config.alerts) === JSON.stringify(previous?.alerts)) return;
+    this.alerting?.close();
+    this.alerting = config.alerts && new AlertEvaluator(this.events, (fn) => this.requestLog().subscribe(fn), config.alerts, config.now);
+  }
+
+  /** @internal The request log, started on first use (`GET /requests`, a `requestEnd` listener). */
+  requestLog(): RequestLog {
+    this.log ??= new RequestLog(
+      this.events,
+      { size: this.config.requestLog?.size ?? DEFAULTS.requestLog.size, prompts: this.config.requestLog?.prompts ?? false },
+      this.config.requestLog?.sinks ?? [],
+      (err) => process.emitWarning(`switchyard request log sink: ${(err as Error)?.message ?? String(err)}`, 'SwitchyardRequestLogWarning'),
+    );
+    return this.log;
+  }
+
+  /** @internal The alert evaluator, when alerts are configured. */
+  get alerts(): AlertEvaluator | undefined {
+    return this.alerting;
   }
 
   /** Makes `config` the one new requests use (requests in flight keep theirs). */
@@ -87,6 +120,7 @@ export class Relay {
       stats: this.targetStats,
       draining: (target) => this.draining.has(target.provider.name),
       acquireProbe: sync && ((target) => sync.probe(target)),
+      beforeAttempt: this.telemetry?.beforeAttempt,
     };
     const { governance, cache, now } = config;
     const relay = this;
@@ -133,6 +167,7 @@ export class Relay {
     const previousHost = this.host;
     this.config = next;
     this.install(next, previousHost);
+    this.observe(next, previous);
     const live = new Set(this.allTargets().map((t) => t.id));
     for (const target of this.allTargets()) this.breakers.get(target.id)?.configure(target.breaker);
     for (const id of [...this.breakers.keys()]) if (!live.has(id)) this.breakers.delete(id);
@@ -231,6 +266,8 @@ export class Relay {
    * ```
    */
   on<E extends RelayEventName>(event: E, listener: RelayListener<E>): () => void {
+    // [observe] records are built only for someone: a listener is someone.
+    if (event === 'requestEnd') this.requestLog();
     return this.events.on(event, listener);
   }
 
@@ -285,12 +322,20 @@ export class Relay {
    * with the first call (or when a handler mounts the stats, health or dashboard routes).
    */
   stats(): StatsSnapshot {
-    return this.statsCollector().snapshot(this.targets(), this.inFlight);
+    const snapshot = this.statsCollector().snapshot(this.targets(), this.inFlight);
+    if (this.log) snapshot.analytics = this.log.snapshot();
+    if (this.alerting) snapshot.alerts = this.alerting.firing();
+    return snapshot;
   }
 
-  /** Overall and per-target health, as `GET /health` shows it. */
+  /** Overall and per-target health, as `GET /health` shows it; firing alerts make it `degraded`. */
   health(): HealthSnapshot {
-    return this.statsCollector().health(this.targets());
+    const health = this.statsCollector().health(this.targets());
+    if (this.alerting) {
+      health.alerts = this.alerting.firing();
+      if (health.alerts.length > 0 && health.status === 'ok') health.status = 'degraded';
+    }
+    return health;
   }
 
   /** @internal Starts collecting statistics. */
@@ -411,6 +456,10 @@ export class Relay {
     this.stopHealthChecks();
     if (drainMs > 0) await this.inflight.idle(drainMs);
     for (const controller of this.inflight) controller.abort(new RelayClosedError());
+    // [observe] after the aborts, so their ends are traced, logged and flushed.
+    this.alerting?.close();
+    this.telemetry?.stop();
+    await this.log?.close();
     const pools = [...this.pools.values()];
     this.pools.clear();
     await Promise.all(pools.map((p) => p.destroy().catch(() => {})));

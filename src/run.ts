@@ -15,7 +15,7 @@ import {
   isSwitchyardError,
   type AttemptRecord,
 } from './errors.js';
-import type { RelayEvents } from './events.js';
+import type { RelayEventMap, RelayEvents, ResponseInfo } from './events.js';
 import type { InFlight } from './inflight.js';
 import type { ResponseCache } from './governance/cache.js';
 import { estimatePromptTokens, expectedOutput, type Guard, type Ticket } from './governance/guard.js';
@@ -25,6 +25,7 @@ import { adapterFor } from './providers/index.js';
 import type { ChatBody, EmbeddingsBody, Endpoint, Usage } from './providers/provider.js';
 import type { RelayMeta, RelayRequest, RelayResult } from './relay.js';
 import { validateChatBody, validateEmbeddingsBody } from './request.js';
+import { completionText } from './observe/content.js';
 import { selectModel } from './routing/select.js';
 import { RelayStream, type StreamSegment } from './stream/relay-stream.js';
 
@@ -73,12 +74,15 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
   const { now, totalMs } = config;
   const started = now();
   const attempts: AttemptRecord[] = [];
-  const failed = (err: unknown) => {
+  const failed = (err: unknown, streaming?: { provider: string; upstreamModel: string; firstTokenMs: number }) => {
     if (isSwitchyardError(err) && events.has('error')) {
-      events.emit('error', { requestId, model: model.name, code: err.code, status: err.status, attempts: forEvents(attempts), latencyMs: now() - started });
+      events.emit('error', { requestId, model: model.name, code: err.code, status: err.status, attempts: forEvents(attempts), latencyMs: now() - started, ...streaming });
     }
     return err;
   };
+  // [observe] The start of the request, in the caller's async context.
+  if (events.has('request')) events.emit('request', requestStart(requestId, model, endpoint, body, stream, request.caller, started));
+  if (config.content && events.has('content')) events.emit('content', { requestId, model: model.name, input: endpoint === 'chat' ? (body as ChatBody).messages : undefined });
 
   // Limits and budgets run only when some are configured: otherwise nothing is estimated.
   const ticket: Ticket | undefined = host.guard
@@ -116,7 +120,7 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
   const controller = request.controller ?? new AbortController();
   const parent = request.controller ? undefined : request.signal;
   const onAbort = () => controller.abort(new ClientClosedError());
-  if (parent?.aborted || controller.signal.aborted) throw new ClientClosedError();
+  if (parent?.aborted || controller.signal.aborted) throw failed(new ClientClosedError());
   parent?.addEventListener('abort', onAbort, { once: true });
   const clearDeadline = abortAfter(controller, totalMs, () => new DeadlineExceededError(totalMs));
   host.inflight.add(controller);
@@ -144,18 +148,30 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
     release();
     if (ticket) await host.guard!.release(ticket);
     const stale = cacheKey !== undefined && !(err instanceof ClientClosedError) ? host.cache!.stale(cacheKey) : undefined;
-    if (stale) return { stream: false, meta: { ...metaOf(stale.provider, stale.upstreamModel), cache: 'stale' }, body: stale.body };
+    if (stale) {
+      if (events.has('complete')) {
+        events.emit('complete', {
+          requestId, model: model.name, provider: stale.provider, upstreamModel: stale.upstreamModel,
+          stream: false, attempts: attempts.filter((a) => a.outcome !== 'skipped').length, latencyMs: now() - started, cached: true, stale: true,
+        });
+      }
+      return { stream: false, meta: { ...metaOf(stale.provider, stale.upstreamModel), cache: 'stale' }, body: stale.body };
+    }
     throw failed(err);
   }
   const { target } = success;
   const meta = metaOf(target.provider.name, target.model, target);
-  const complete = (streamed: boolean, usage: (Usage & { estimated?: boolean }) | undefined, costUsd: number | undefined) => {
-    if (!events.has('complete')) return;
-    events.emit('complete', {
-      requestId, model: model.name, provider: meta.provider, upstreamModel: meta.upstreamModel,
+  // [observe] streams: the first content is ready now.
+  const firstTokenMs = success.stream ? now() - started : undefined;
+  const complete = (streamed: boolean, usage: (Usage & { estimated?: boolean }) | undefined, costUsd: number | undefined, response?: ResponseInfo, end: 'complete' | 'abandoned' = 'complete', by = target) => {
+    if (!events.has(end)) return;
+    const payload = {
+      requestId, model: model.name, provider: by.provider.name, upstreamModel: by.model,
       stream: streamed, attempts: attempts.filter((a) => a.outcome !== 'skipped').length, latencyMs: now() - started,
-      usage, costUsd,
-    });
+      usage, costUsd, firstTokenMs, response,
+    };
+    if (end === 'abandoned') events.emit('abandoned', { ...payload, stream: true });
+    else events.emit('complete', payload);
   };
 
   if (!success.stream) {
@@ -166,7 +182,8 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
       meta.cache = 'miss';
     }
     if (costUsd !== undefined) meta.costUsd = costUsd;
-    complete(false, success.usage, costUsd);
+    if (config.content && events.has('content')) events.emit('content', { requestId, model: model.name, output: completionText(success.body) });
+    complete(false, success.usage, costUsd, success.info);
     return { stream: false, meta, body: success.body };
   }
 
@@ -190,6 +207,7 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
         const costUsd = costOf(served, usage);
         return costUsd === undefined ? undefined : { cost_usd: costUsd, usage };
       },
+      collectText: config.content,
       resume: config.resume ? (delivered, broken) => resume(host, { requestId, model, body: chat, signal: controller.signal, attempts }, delivered, broken) : undefined,
       onEnd: (outcome, error) => {
         release();
@@ -199,13 +217,27 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
           usage ?? { prompt_tokens: promptEstimate, completion_tokens: Math.max(0, chunks.sent - 1), estimated: true };
         const settled = ticket ? host.guard!.settle(ticket, served, spent) : Promise.resolve(costOf(served, spent));
         void settled.then((costUsd) => {
-          if (outcome === 'interrupted' && error) failed(error);
-          else if (outcome === 'complete') complete(true, spent, costUsd);
+          // [observe] the stream's own story: its end, its answer, what it said.
+          if (config.content && events.has('content')) events.emit('content', { requestId, model: model.name, output: chunks.text });
+          if (outcome === 'interrupted' && error) failed(error, { provider: served.provider.name, upstreamModel: served.model, firstTokenMs: firstTokenMs! });
+          else complete(true, spent, costUsd, chunks.info(), outcome === 'complete' ? 'complete' : 'abandoned', served);
         });
       },
     },
   );
   return { stream: true, meta, chunks };
+}
+
+/** [observe] The `request` event's payload. */
+function requestStart(requestId: string, model: ResolvedModel, endpoint: Endpoint, body: ChatBody | EmbeddingsBody, stream: boolean, caller: string | undefined, at: number): RelayEventMap['request'] {
+  const e: RelayEventMap['request'] = {
+    requestId, model: model.name, endpoint, requested: body.model, kind: model.kind, targets: model.targets.map((t) => t.id), stream, at,
+  };
+  if (caller !== undefined) e.caller = caller;
+  const maxTokens = body.max_completion_tokens ?? body.max_tokens;
+  if (typeof maxTokens === 'number') e.maxTokens = maxTokens;
+  if (typeof body.temperature === 'number') e.temperature = body.temperature;
+  return e;
 }
 
 /** Cost in US$ of `usage` on `target`, when both are known. */
@@ -244,6 +276,7 @@ async function resume(
       signal: own.signal,
       deadlineAt: now() + totalMs,
       attempts: req.attempts,
+      role: 'resume',
     });
     if (!success.stream) throw new Error('unreachable: a resumed stream produced a JSON body');
     const dispose = success.committed.dispose;

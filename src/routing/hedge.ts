@@ -25,9 +25,9 @@ interface Racer {
   settled: Promise<Settled>;
 }
 
-function start(host: HedgeHost, target: ResolvedTarget): Racer {
+function start(host: HedgeHost, target: ResolvedTarget, hedge = false): Racer {
   const link = host.child();
-  const settled = host.once(target, 'pass', 1, link.signal).then(
+  const settled = host.once(target, 'pass', 1, link.signal, hedge).then(
     (result): Settled => ({ ok: true, result }),
     (reason): Settled => ({ ok: false, reason }),
   );
@@ -75,7 +75,7 @@ export async function hedged(
   const hedge = delay(Math.max(0, Math.round(wait)), 'hedge' as const, { signal: timer.signal }).catch(() => 'hedge' as const);
   const early = await Promise.race([racers[0]!.settled, hedge]);
   timer.abort();
-  if (early === 'hedge') racers.push(start(host, second));
+  if (early === 'hedge') racers.push(start(host, second, true));
 
   while (racers.length > 0) {
     const { racer, settled } = await Promise.race(racers.map((r) => r.settled.then((s) => ({ racer: r, settled: s }))));

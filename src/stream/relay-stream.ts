@@ -12,6 +12,7 @@ import { ClientClosedError, StreamInterruptedError, type AttemptRecord } from '.
 import type { CommittedStream } from './commit.js';
 import { DONE } from './sse.js';
 import { redact } from '../redact.js';
+import type { ResponseInfo } from '../events.js';
 
 /** How a relayed stream ended. */
 export type StreamOutcome = 'complete' | 'interrupted' | 'aborted';
@@ -43,6 +44,8 @@ export interface StreamHooks {
    */
   resume?(delivered: string, broken: readonly ResolvedTarget[]): Promise<StreamSegment>;
   onEnd(outcome: StreamOutcome, error?: StreamInterruptedError): void;
+  /** [observe] Keep the text sent (see {@link RelayStream.text}): the host opted in to content capture. */
+  collectText?: boolean;
 }
 
 const FINISHED = /"finish_reason"\s*:\s*"/;
@@ -78,6 +81,8 @@ export class RelayStream implements AsyncIterableIterator<string> {
   private readonly firstHeld: string | undefined;
   /** Payloads sent to the client so far: about one token each, for estimates. */
   sent = 0;
+  /** [observe] Finish reasons seen, one per finished choice. */
+  private readonly finishes: string[] = [];
 
   constructor(
     first: StreamSegment,
@@ -153,7 +158,9 @@ export class RelayStream implements AsyncIterableIterator<string> {
    * keeps what resume needs. Chunks pass unparsed unless one of those needs a look.
    */
   private filter(data: string): string | undefined {
-    const resuming = this.hooks.resume !== undefined;
+    // [observe] the rare chunk that finishes a choice is parsed for its reason.
+    if (FINISHED.test(data)) this.noteFinish(data);
+    const resuming = this.hooks.resume !== undefined || this.hooks.collectText === true;
     const hasUsage = data.includes('"usage"') && USAGE.test(data);
     if (!resuming && !hasUsage) return data;
     const chunk = JSON.parse(data) as Chunk;
@@ -172,6 +179,39 @@ export class RelayStream implements AsyncIterableIterator<string> {
     if (this.head) Object.assign(chunk, this.head);
     for (const choice of chunk.choices ?? []) delete choice.delta?.role;
     return JSON.stringify(chunk);
+  }
+
+  /** [observe] Records the finish reasons of a chunk. */
+  private noteFinish(data: string): void {
+    try {
+      for (const choice of (JSON.parse(data) as { choices?: { finish_reason?: unknown }[] }).choices ?? []) {
+        if (typeof choice?.finish_reason === 'string') this.finishes.push(choice.finish_reason);
+      }
+    } catch {
+      // Not ours to judge here: the client gets the chunk as it came.
+    }
+  }
+
+  /** [observe] Id, model and finish reasons of the answer, for telemetry. */
+  info(): ResponseInfo {
+    const out: ResponseInfo = {};
+    let head = this.head;
+    if (!head && this.firstHeld?.startsWith('{')) {
+      try {
+        head = JSON.parse(this.firstHeld) as Chunk;
+      } catch {
+        head = undefined;
+      }
+    }
+    if (typeof head?.id === 'string') out.id = head.id;
+    if (typeof head?.model === 'string') out.model = head.model;
+    if (this.finishes.length > 0) out.finishReasons = [...this.finishes];
+    return out;
+  }
+
+  /** [observe] The text sent so far, when `collectText` is on (else empty). */
+  get text(): string {
+    return this.delivered;
   }
 
   /** Keeps the text delivered so far; a stream with tool calls or several choices cannot be resumed. */
