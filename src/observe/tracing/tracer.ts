@@ -250,7 +250,8 @@ export class RelayTracer {
     }
     if (outcome === 'abandoned') span.addEvent('switchyard.abandoned');
     this.endWinner(open, outcome === 'ok' ? 'complete' : outcome === 'abandoned' ? 'abandoned' : 'interrupted', served);
-    for (const attempt of open.attempts.values()) attempt.end();
+    // Attempts still running lost a hedge: their own end comes after the request's.
+    for (const attempt of open.attempts.values()) attempt.setAttribute(SY.attemptOutcome, 'cancelled').end();
     span.end();
   }
 
