@@ -206,7 +206,8 @@ async function handleAdmin(relay: Relay, action: 'breaker' | 'drain', req: Incom
 export function createNodeHandler(relay: Relay, options: NodeHandlerOptions): NodeHandler {
   const prefix = (options.prefix ?? '').replace(/\/+$/, '');
   const operator = operatorRoutes(relay, options);
-  return (req, res, next) => {
+  // Named, so tracers and profilers of the host show it as `switchyard`.
+  const switchyard: NodeHandler = (req, res, next) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
@@ -237,5 +238,6 @@ export function createNodeHandler(relay: Relay, options: NodeHandlerOptions): No
     if (next) return next();
     sendError(res, new RouteNotFoundError(req.method ?? '', path), {});
   };
+  return switchyard;
 }
 
