@@ -53,7 +53,7 @@ export class SwitchyardController {
     const raw = nodeResponse(res);
     const path = (nodeRequest(req).url ?? '').split('?')[0]!;
     const serve = this.operator.get(path.slice(path.lastIndexOf('/')));
-    if (serve) return serve(raw);
+    if (serve) return serve(raw, nodeRequest(req));
     const { status, body } = toErrorResponse(new RouteNotFoundError('GET', path));
     raw.writeHead(status, { 'content-type': 'application/json; charset=utf-8' }).end(JSON.stringify(body));
   }
@@ -81,7 +81,7 @@ export function relayController(path: string, routes: OperatorRouteOptions = {})
     static override routes = routes;
   }
   // Only enabled operator routes are declared, so a host's own `GET v1/health` keeps working.
-  const enabled = (['health', 'stats', 'dashboard', 'metrics'] as const).filter((r) => routes[r] || (r === 'stats' && routes.dashboard));
+  const enabled = (['health', 'stats', 'dashboard', 'metrics', 'requests'] as const).filter((r) => routes[r] || ((r === 'stats' || r === 'requests') && routes.dashboard));
   if (enabled.length > 0) {
     const inherited = SwitchyardController.prototype.operatorRoute;
     const descriptor: PropertyDescriptor = {
