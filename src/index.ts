@@ -63,3 +63,4 @@ export type { JsonLinesFileSinkOptions } from './observe/request-log/file-sink.j
 export type { RecordFilter } from './observe/request-log/log.js';
 export type { AnalyticsSnapshot, ChainAnalytics } from './observe/request-log/analytics.js';
 export type { AlertRule, AlertEvent, AlertMetric } from './observe/alerts/types.js';
+export type { AlertEvaluator } from './observe/alerts/evaluator.js';

@@ -98,7 +98,10 @@ export class Relay {
     return this.log;
   }
 
-  /** @internal The alert evaluator, when alerts are configured. */
+  /**
+   * The alert evaluator, when alerts are configured: `firing()` lists the alerts firing
+   * now, `evaluate()` runs every rule at once (tests drive it with an injected `now`).
+   */
   get alerts(): AlertEvaluator | undefined {
     return this.alerting;
   }

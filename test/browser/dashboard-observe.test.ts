@@ -114,7 +114,7 @@ describe.skipIf(!hasChromium)('the dashboard’s request monitor, failover analy
       await phone.goto(`${url}/dashboard`);
       await expect.poll(() => phone.locator('#requests-body tr').count(), poll).toBe(9);
       await expect.poll(() => phone.locator('[data-chain="chat"]').count(), poll).toBe(1);
-      expect(await phone.evaluate(() => document.documentElement.scrollWidth <= window.innerWidth)).toBe(true);
+      expect(await phone.evaluate('document.documentElement.scrollWidth <= window.innerWidth')).toBe(true);
       // Secondary columns give way on a small screen.
       expect(await phone.locator('#requests-body tr').first().locator('td.caller').isVisible()).toBe(false);
       const [monitor, analytics] = await Promise.all([phone.getByTestId('monitor').boundingBox(), phone.getByTestId('failover').boundingBox()]);
