@@ -68,12 +68,21 @@ const HOSTS: [RegExp, string][] = [
   [/(^|\.)aiplatform\.googleapis\.com$/, 'gcp.vertex_ai'],
 ];
 
+type Identity = { name: string; address: string; port: number };
+/** Per resolved provider (a configuration update makes new ones), so a URL is parsed once. */
+const identities = new WeakMap<ResolvedProvider, Identity>();
+
 /** Host, port and `gen_ai.provider.name` of a provider. */
-export function providerIdentity(provider: ResolvedProvider): { name: string; address: string; port: number } {
-  const url = new URL(provider.origin);
-  const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
-  const known = HOSTS.find(([re]) => re.test(url.hostname));
-  return { name: known ? known[1] : provider.type, address: url.hostname, port };
+export function providerIdentity(provider: ResolvedProvider): Identity {
+  let id = identities.get(provider);
+  if (!id) {
+    const url = new URL(provider.origin);
+    const port = url.port ? Number(url.port) : url.protocol === 'https:' ? 443 : 80;
+    const known = HOSTS.find(([re]) => re.test(url.hostname));
+    id = { name: known ? known[1] : provider.type, address: url.hostname, port };
+    identities.set(provider, id);
+  }
+  return id;
 }
 
 /** The public model of a request, bounded: a per-request fallback list counts as its first name. */
