@@ -16,12 +16,13 @@ let exporter: InMemoryMetricExporter;
 let reader: PeriodicExportingMetricReader;
 
 beforeAll(async () => {
+  mocks = await startMocks(['primary', 'backup']);
+  relay = createRelay(chainConfig(mocks, { retry: { attempts: 1 } }));
+  // Registered after the relay was made, as a host that sets up OpenTelemetry late would.
   exporter = new InMemoryMetricExporter(AggregationTemporality.CUMULATIVE);
   // A long interval: the test collects by hand.
   reader = new PeriodicExportingMetricReader({ exporter, exportIntervalMillis: 3_600_000 });
   metrics.setGlobalMeterProvider(new MeterProvider({ readers: [reader] }));
-  mocks = await startMocks(['primary', 'backup']);
-  relay = createRelay(chainConfig(mocks, { retry: { attempts: 1 } }));
 });
 afterAll(async () => {
   await relay.close();

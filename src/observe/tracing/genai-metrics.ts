@@ -19,22 +19,33 @@ const TTFT_BUCKETS = [0.001, 0.005, 0.01, 0.02, 0.04, 0.06, 0.08, 0.1, 0.25, 0.5
 
 /** Records the GenAI metrics from the relay's events; returns the function that stops it. */
 export function recordGenAiMetrics(api: OtelApi, events: RelayEvents, config: () => ResolvedConfig, version: string): () => void {
-  const meter = api.metrics.getMeter('switchyard', version);
-  const tokens: Histogram = meter.createHistogram('gen_ai.client.token.usage', {
-    description: 'Number of input and output tokens used.',
-    unit: '{token}',
-    advice: { explicitBucketBoundaries: TOKEN_BUCKETS },
-  });
-  const duration: Histogram = meter.createHistogram('gen_ai.client.operation.duration', {
-    description: 'GenAI operation duration.',
-    unit: 's',
-    advice: { explicitBucketBoundaries: DURATION_BUCKETS },
-  });
-  const ttft: Histogram = meter.createHistogram('gen_ai.server.time_to_first_token', {
-    description: 'Time to generate the first token for successful responses.',
-    unit: 's',
-    advice: { explicitBucketBoundaries: TTFT_BUCKETS },
-  });
+  // The metrics API has no proxy: a meter taken before the host registers its provider
+  // stays a no-op. So the instruments follow the global provider, made again if it changes.
+  let made: { provider: unknown; tokens: Histogram; duration: Histogram; ttft: Histogram } | undefined;
+  const instruments = () => {
+    const provider = api.metrics.getMeterProvider();
+    if (made?.provider === provider) return made;
+    const meter = provider.getMeter('switchyard', version);
+    made = {
+      provider,
+      tokens: meter.createHistogram('gen_ai.client.token.usage', {
+        description: 'Number of input and output tokens used.',
+        unit: '{token}',
+        advice: { explicitBucketBoundaries: TOKEN_BUCKETS },
+      }),
+      duration: meter.createHistogram('gen_ai.client.operation.duration', {
+        description: 'GenAI operation duration.',
+        unit: 's',
+        advice: { explicitBucketBoundaries: DURATION_BUCKETS },
+      }),
+      ttft: meter.createHistogram('gen_ai.server.time_to_first_token', {
+        description: 'Time to generate the first token for successful responses.',
+        unit: 's',
+        advice: { explicitBucketBoundaries: TTFT_BUCKETS },
+      }),
+    };
+    return made;
+  };
   // Only the operation of each request in flight is kept: the end events say the rest.
   const operations = new Map<string, 'chat' | 'embeddings'>();
 
@@ -52,6 +63,7 @@ export function recordGenAiMetrics(api: OtelApi, events: RelayEvents, config: ()
     return a;
   };
   const finished = (e: RelayEventMap['complete'] | RelayEventMap['abandoned'], errorType?: string) => {
+    const { tokens, duration, ttft } = instruments();
     const a = base(e.requestId, e.model, e.provider, e.upstreamModel);
     if (errorType) a[GEN_AI.errorType] = errorType;
     duration.record(e.latencyMs / 1000, a);
@@ -68,7 +80,7 @@ export function recordGenAiMetrics(api: OtelApi, events: RelayEvents, config: ()
     events.on('error', (e) => {
       const a = base(e.requestId, e.model, e.provider, e.upstreamModel);
       a[GEN_AI.errorType] = e.code;
-      duration.record(e.latencyMs / 1000, a);
+      instruments().duration.record(e.latencyMs / 1000, a);
     }),
   ];
   return () => {
