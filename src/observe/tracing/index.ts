@@ -30,7 +30,16 @@ export function startTelemetry(events: RelayEvents, config: () => ResolvedConfig
   const tracer = traces ? new RelayTracer(api, { events, config }, VERSION) : undefined;
   const stopMetrics = metrics ? recordGenAiMetrics(api, events, config, VERSION) : undefined;
   return {
-    beforeAttempt: tracer && ((info) => tracer.beforeAttempt(info)),
+    beforeAttempt:
+      tracer &&
+      ((info) => {
+        try {
+          return tracer.beforeAttempt(info);
+        } catch {
+          // A tracer that fails (a broken exporter or propagator) must never fail a request.
+          return undefined;
+        }
+      }),
     stop() {
       tracer?.stop();
       stopMetrics?.();
