@@ -47,7 +47,9 @@ export class AlertEvaluator {
     };
     this.off = [
       subscribe((r) => {
-        this.records.push({ at: this.now(), r });
+        // Windows can be long (a day of spend): hold no prompt text there.
+        const { messages: _, ...slim } = r;
+        this.records.push({ at: this.now(), r: slim });
         if (this.records.length > MAX_RECORDS) this.records.shift();
       }),
       events.on('breakerOpen', opened),
