@@ -20,6 +20,8 @@ export default defineConfig({
   platform: 'node',
   sourcemap: true,
   splitting: true,
+  // `import.meta.url` in the CommonJS build, for loading optional peers (`@opentelemetry/api`).
+  shims: true,
   // Adapters import the core by its package name, so every entry shares one copy of it.
-  external: ['switchyard', /^@nestjs\//, 'rxjs', 'reflect-metadata', 'koa', 'express', 'prom-client', 'ioredis'],
+  external: ['switchyard', /^@nestjs\//, 'rxjs', 'reflect-metadata', 'koa', 'express', 'prom-client', 'ioredis', /^@opentelemetry\//],
 });

@@ -24,7 +24,8 @@ Options:
                              broken edit is logged and the previous config stays
       --health               GET /v1/health
       --stats                GET /v1/stats
-      --dashboard            GET /v1/dashboard (and /v1/stats)
+      --dashboard            GET /v1/dashboard (and /v1/stats, /v1/requests)
+      --requests             GET /v1/requests: the request log, JSON or live (SSE)
       --metrics              GET /v1/metrics, Prometheus (needs prom-client)
       --admin                GET /v1/admin/targets, POST /v1/admin/breaker and /v1/admin/drain
       --drain-ms <ms>        on SIGTERM or SIGINT, let requests in flight finish for up
@@ -57,6 +58,7 @@ async function serve(argv: string[]): Promise<void> {
       health: { type: 'boolean', default: false },
       stats: { type: 'boolean', default: false },
       dashboard: { type: 'boolean', default: false },
+      requests: { type: 'boolean', default: false },
       metrics: { type: 'boolean', default: false },
       admin: { type: 'boolean', default: false },
       'drain-ms': { type: 'string', default: '10000' },
@@ -71,18 +73,18 @@ async function serve(argv: string[]): Promise<void> {
   if (keyEnv !== undefined && !clientKey) throw new UsageError(`--client-key-env: environment variable ${keyEnv} is not set`);
 
   const log = (line: string) => console.log(`switchyard: ${line}`);
-  const { health, stats, dashboard, metrics, admin } = values;
+  const { health, stats, dashboard, metrics, admin, requests } = values;
   const sidecar = await startSidecar({
     config: values.config,
     port,
     host: values.host,
     clientKey,
-    routes: { health, stats, dashboard, metrics, admin },
+    routes: { health, stats, dashboard, metrics, admin, requests },
     watch: values.watch,
     log,
   });
   if (sidecar.framework === 'node:http') log('express is not installed: serving with node:http (same routes)');
-  const extra = Object.entries({ health, stats, dashboard, metrics, admin }).filter(([, on]) => on).map(([name]) => name);
+  const extra = Object.entries({ health, stats, dashboard, metrics, admin, requests }).filter(([, on]) => on).map(([name]) => name);
   log(`listening on ${sidecar.url} (${sidecar.framework}; config ${values.config}${values.watch ? ', watched' : ''}${extra.length ? `; ${extra.join(', ')}` : ''}${keyEnv ? `; client key from ${keyEnv}` : ''})`);
 
   let stopping = false;

@@ -9,6 +9,7 @@ import { boolean, breakerOptions, expectObject, number, onlyKeys, retryOptions, 
 import { resolveModels } from './config/models.js';
 import { resolveCache, resolveGovernance } from './config/governance.js';
 import { resolveProvider, type ProviderExtras } from './config/providers.js';
+import { resolveAlerts, resolveRequestLog, resolveTelemetry } from './config/observe.js';
 
 export type {
   ResolvedRetry,
@@ -30,7 +31,7 @@ export function resolveConfig(config: RelayConfig, env: NodeJS.ProcessEnv = proc
   const root = expectObject(config, 'config');
   onlyKeys(root, 'config', [
     'providers', 'models', 'chains', 'routing', 'callers', 'store', 'onStoreError', 'cache',
-    'retry', 'timeouts', 'breaker', 'rules', 'limits', 'stream', 'now', 'random',
+    'retry', 'timeouts', 'breaker', 'rules', 'limits', 'stream', 'telemetry', 'requestLog', 'alerts', 'now', 'random',
   ]);
 
   const timeoutsIn = section(root.timeouts, 'timeouts', ['connectMs', 'firstByteMs', 'idleMs', 'firstTokenMs', 'bodyMs', 'totalMs']);
@@ -76,6 +77,8 @@ export function resolveConfig(config: RelayConfig, env: NodeJS.ProcessEnv = proc
   const cache = resolveCache(root.cache);
 
   if (root.random !== undefined && typeof root.random !== 'function') throw new InvalidConfigError('random', 'expected a function');
+  const telemetry = resolveTelemetry(root.telemetry);
+  const requestLog = resolveRequestLog(root.requestLog);
 
   return {
     providers: new Map([...providers].map(([n, p]) => [n, p.provider])),
@@ -90,6 +93,10 @@ export function resolveConfig(config: RelayConfig, env: NodeJS.ProcessEnv = proc
     maxResponseBytes: number(limitsIn.maxResponseBytes, 'limits.maxResponseBytes', DEFAULTS.limits.maxResponseBytes, 1),
     resume: boolean(streamIn.resume, 'stream.resume', DEFAULTS.stream.resume),
     heartbeatMs: number(streamIn.heartbeatMs, 'stream.heartbeatMs', DEFAULTS.stream.heartbeatMs, 0),
+    telemetry,
+    requestLog,
+    alerts: resolveAlerts(root.alerts),
+    content: (telemetry.traces && telemetry.captureContent) || requestLog?.prompts === true,
     now,
     random: (root.random as () => number) ?? Math.random,
   };

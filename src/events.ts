@@ -6,6 +6,8 @@
  */
 import type { BreakerState } from './policy/breaker.js';
 import type { AttemptRecord, FailureKind, SwitchyardErrorCode } from './errors/index.js';
+import type { AlertEvent } from './observe/alerts/types.js';
+import type { RequestRecord } from './observe/request-log/record.js';
 
 /** Fields every request-scoped event carries. */
 export interface RequestEventBase {
@@ -15,9 +17,42 @@ export interface RequestEventBase {
   model: string;
 }
 
+/** What the answer said about itself (never its content). */
+export interface ResponseInfo {
+  /** The completion's `id`. */
+  id?: string;
+  /** The model the upstream says answered. */
+  model?: string;
+  /** One `finish_reason` per choice that finished. */
+  finishReasons?: string[];
+}
+
 /** Payload of each event, by name. */
 export interface RelayEventMap {
-  /** An upstream attempt ended (successfully or not). */
+  /**
+   * A request was accepted and is about to be routed. Emitted synchronously inside
+   * `relay.handle()`, so a listener runs in the caller's async context (its
+   * `context.active()` is the host's HTTP span). Every `request` is followed by exactly one
+   * `complete`, `error` or `abandoned` with the same `requestId`.
+   */
+  request: RequestEventBase & {
+    /** The API: `chat` or `embeddings`. */
+    endpoint: 'chat' | 'embeddings';
+    /** The `model` field of the body, as the client sent it. */
+    requested: string;
+    /** Whether `model` named a public model or a chain (per-request fallbacks count as a chain). */
+    kind: 'model' | 'chain';
+    /** Target ids (`provider/model`) in configured order: a target's index is its position in the chain. */
+    targets: string[];
+    stream: boolean;
+    /** The caller key (`callers.key`), when there is one. */
+    caller?: string;
+    maxTokens?: number;
+    temperature?: number;
+    /** When it started, on the relay's clock (`now`). */
+    at: number;
+  };
+  /** An upstream attempt ended (successfully or not; `cancelled` when a hedge lost or the client left). */
   attempt: RequestEventBase & {
     /** 1-based attempt number on this target. */
     attempt: number;
@@ -58,7 +93,36 @@ export interface RelayEventMap {
     cached?: boolean;
     /** Upstream stream events dropped because they were not valid JSON. */
     droppedEvents?: number;
+    /** Served stale from the cache after every target failed (`cached` is true too). */
+    stale?: boolean;
+    /** Streams: ms from the request's start until the first content was ready to send. */
+    firstTokenMs?: number;
+    /** Id, model and finish reasons the answer reported. */
+    response?: ResponseInfo;
   };
+  /** A stream's client went away after the stream started: it ended unfinished, not failed. */
+  abandoned: RequestEventBase & {
+    provider: string;
+    upstreamModel: string;
+    stream: true;
+    attempts: number;
+    latencyMs: number;
+    firstTokenMs?: number;
+    /** Tokens spent until the client left (estimated unless the upstream reported them). */
+    usage?: { prompt_tokens: number; completion_tokens: number; estimated?: boolean };
+    costUsd?: number;
+    response?: ResponseInfo;
+  };
+  /**
+   * Prompt and completion content. Emitted only when the host opted in
+   * (`telemetry.captureContent` or `requestLog.prompts`): no other event holds it.
+   * `input` comes with the start of a request, `output` with its end.
+   */
+  content: RequestEventBase & { input?: unknown[]; output?: string };
+  /** A request finished: its whole record, as the request log keeps it (see `requestLog`). */
+  requestEnd: RequestRecord;
+  /** An alert started or stopped firing (see `alerts`). */
+  alert: AlertEvent;
   /** A caller or target was over its rate limit. */
   rateLimited: RequestEventBase & {
     scope: 'caller' | 'target';
@@ -95,39 +159,20 @@ export interface RelayEventMap {
     /** A correction given up on after its last retry (or at `close()`): the store's totals are off by it. */
     lost?: boolean;
   };
-  /**
-   * Every request, once, when it is over: how it ended, who served it, and what it used
-   * and cost (a stream that broke or that the client left still cost what was sent).
-   * Never holds the prompt or the answer.
-   */
-  request: RequestEventBase & {
-    /** The chain that routed it, when it was one. */
-    chain?: string;
-    /** The caller key (`callers.key`), when there is one. */
-    caller?: string;
-    stream: boolean;
-    /** `complete`: answered; `error`: the client got an error; `interrupted`: a stream broke after it started; `aborted`: the client left. */
-    outcome: 'complete' | 'error' | 'interrupted' | 'aborted';
-    /** The HTTP status the client got (499 when it left). */
+  /** A request ended in an error the client sees (stream interruptions included). */
+  error: RequestEventBase & {
+    code: SwitchyardErrorCode;
     status: number;
-    /** The error's code, when it ended in one. */
-    code?: SwitchyardErrorCode;
-    /** The target that served (the last one after a stream resume). */
-    provider?: string;
-    upstreamModel?: string;
     attempts: AttemptRecord[];
     latencyMs: number;
-    /** Tokens in all, when an answer was (partly) served; `estimated` when an upstream reported none. */
+    /** Interrupted streams: the target that was streaming. */
+    provider?: string;
+    upstreamModel?: string;
+    firstTokenMs?: number;
+    /** Interrupted streams: what was spent until the break (estimated unless reported) and its cost. */
     usage?: { prompt_tokens: number; completion_tokens: number; estimated?: boolean };
-    /** Cost in US$, when every serving target has a price. */
     costUsd?: number;
-    /** Each target's share of the answer (several after a stream resume). */
-    served: { provider: string; model: string; usage: { prompt_tokens: number; completion_tokens: number; estimated?: boolean }; costUsd?: number }[];
-    /** Answered from the response cache. */
-    cached?: boolean;
   };
-  /** A request ended in an error the client sees (stream interruptions included). */
-  error: RequestEventBase & { code: SwitchyardErrorCode; status: number; attempts: AttemptRecord[]; latencyMs: number };
 }
 
 export type RelayEventName = keyof RelayEventMap;

@@ -67,3 +67,13 @@ export type { RateLimit, Budget, CallerOptions, CacheOptions, Strategy, RoutingO
 export { CallerRateLimitedError, BudgetExceededError, StoreUnavailableError } from './errors/index.js';
 export { loadConfigFile, watchConfigFile } from './config-file.js';
 export type { WatchConfigFileOptions, ConfigFileWatcher } from './config-file.js';
+export type { ResponseInfo } from './events.js';
+export type { TelemetryOptions, RequestLogOptions, AlertOptions, AlertWebhookOptions } from './options.js';
+export type { RequestRecord, RecordAttempt, RecordStatus } from './observe/request-log/record.js';
+export type { RequestLogSink } from './observe/request-log/sink.js';
+export { JsonLinesFileSink } from './observe/request-log/file-sink.js';
+export type { JsonLinesFileSinkOptions } from './observe/request-log/file-sink.js';
+export type { RecordFilter } from './observe/request-log/log.js';
+export type { AnalyticsSnapshot, ChainAnalytics } from './observe/request-log/analytics.js';
+export type { AlertRule, AlertEvent, AlertMetric } from './observe/alerts/types.js';
+export type { AlertEvaluator } from './observe/alerts/evaluator.js';

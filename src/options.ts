@@ -27,6 +27,8 @@ export type ProviderConfig =
 export type ProviderType = ProviderConfig['type'];
 import type { CacheOptions, CallerOptions } from './options/governance.js';
 import type { ChainConfig, ModelConfig } from './options/models.js';
+import type { AlertOptions, RequestLogOptions, TelemetryOptions } from './options/observe.js';
+export type { AlertOptions, AlertWebhookOptions, RequestLogOptions, TelemetryOptions } from './options/observe.js';
 
 /**
  * Everything `createRelay` accepts. Only `providers` and `models` are required.
@@ -97,6 +99,12 @@ export interface RelayConfig {
   rules?: FailoverRules;
   limits?: LimitOptions;
   stream?: StreamOptions;
+  /** OpenTelemetry traces and metrics (on when `@opentelemetry/api` is there). */
+  telemetry?: TelemetryOptions;
+  /** The request log; on with its defaults when mounted (`requests: true` on the handler). */
+  requestLog?: RequestLogOptions;
+  /** Alerts: thresholds on error rate, failovers, latency, first token, spend and breakers. */
+  alerts?: AlertOptions;
   /**
    * Clock in milliseconds, for tests of breakers and deadlines bookkeeping.
    * @default Date.now
@@ -187,6 +195,33 @@ export const DEFAULTS = {
   },
   /** Seconds suggested to a client by `Retry-After` when no upstream said. */
   retryAfterSeconds: 1,
+  telemetry: {
+    traces: true,
+    metrics: true,
+    captureContent: false,
+    propagate: false,
+  },
+  requestLog: {
+    size: 500,
+    prompts: false,
+  },
+  alerts: {
+    evaluateEveryMs: 5_000, // 5 s
+    windowMs: 300_000, // 5 min
+    forMs: 0,
+    minRequests: 10,
+    webhook: {
+      timeoutMs: 5_000, // 5 s
+      attempts: 4,
+      baseDelayMs: 1_000, // 1 s
+    },
+  },
+  /** JSON-lines file sink of the request log. */
+  fileSink: {
+    maxBytes: 64 * 1024 * 1024, // 64 MiB
+    maxAgeMs: 86_400_000, // 1 day
+    keep: 7,
+  },
   /** Store corrections after an answer (budget settlements, tokens given back) that failed. */
   settleRetry: {
     attempts: 4, // retries after the first try

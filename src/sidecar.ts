@@ -24,7 +24,7 @@ export interface SidecarOptions {
   /** The key clients must send as `Authorization: Bearer <key>`; none: no check. */
   clientKey?: string;
   /** Operator routes to mount (`metrics` needs prom-client). */
-  routes: { health: boolean; stats: boolean; dashboard: boolean; metrics: boolean; admin: boolean };
+  routes: { health: boolean; stats: boolean; dashboard: boolean; metrics: boolean; admin: boolean; requests?: boolean };
   /** Apply edits of the configuration file while running. */
   watch: boolean;
   /** Where progress lines go. */

@@ -155,16 +155,16 @@ describe('exact accounting', () => {
       fc.asyncProperty(run, async (r) => {
         const books = new Books(r.failAt);
         const relay = createRelay(config(books, r.deny));
-        const records: RelayEventMap['request'][] = [];
-        relay.on('request', (e) => records.push(e));
+        const records: RelayEventMap['requestEnd'][] = [];
+        relay.on('requestEnd', (e) => records.push(e));
         try {
           for (const s of r.shots) await send(relay, books, s);
           await relay.settled();
           expect(records).toHaveLength(r.shots.length);
-          const served = records.flatMap((e) => e.served);
+          const served = records.flatMap((e) => e.served ?? []);
           const usd = (list: typeof served) => list.reduce((n, s) => n + (s.costUsd ?? 0), 0);
-          const tokens = (list: typeof served) => list.reduce((n, s) => n + s.usage.prompt_tokens + s.usage.completion_tokens, 0);
-          const on = (provider: string) => served.filter((s) => s.provider === provider);
+          const tokens = (list: typeof served) => list.reduce((n, s) => n + s.tokens.input + s.tokens.output, 0);
+          const on = (provider: string) => served.filter((s) => s.target.startsWith(`${provider}/`));
           expect(books.sum('budget:caller:')).toBeCloseTo(usd(served), 12);
           expect(books.sum('budget:model:')).toBeCloseTo(usd(served), 12);
           expect(books.sum('budget:target:a/')).toBeCloseTo(usd(on('a')), 12);

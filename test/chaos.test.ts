@@ -105,6 +105,8 @@ async function rig(
   for (const name of mockNames.faulty) mocks[name]!.onRequest(faultDecider(menu, random, faults));
   const relay = createRelay({ ...config(mocks), random: mulberry32(seed ^ 0xabcdef) });
   const events = new Map<string, number>();
+  // The relay's own listeners (OpenTelemetry, when its API is installed) are there from the start.
+  const own = relayListeners(relay);
   for (const name of EVENTS) {
     relay.on(name, (e: unknown) => {
       const outcome = (e as { outcome?: string }).outcome;
@@ -123,7 +125,7 @@ async function rig(
     mocks,
     faults,
     events,
-    listeners: EVENTS.length,
+    listeners: own + EVENTS.length,
     async close() {
       await client.close();
       server.closeAllConnections();

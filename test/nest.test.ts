@@ -64,6 +64,7 @@ describe('SwitchyardModule', () => {
     expect(((await health.json()) as { status: string }).status).toBe('ok');
     expect((await fetch(`${origin}/v1/stats`)).status).toBe(200);
     expect((await fetch(`${origin}/v1/dashboard`)).status).toBe(404);
+    expect((await fetch(`${origin}/v1/requests`)).status).toBe(404);
     expect(app!.get(SwitchyardOptions)).not.toHaveProperty('routes');
   });
 
@@ -85,6 +86,19 @@ describe('SwitchyardModule', () => {
     app = undefined;
     const plain = await boot([SwitchyardModule.forRoot(chainConfig(mocks))]);
     expect((await fetch(`${plain}/v1/admin/targets`)).status).toBe(404);
+  });
+
+  it('serves the request log with its query, as JSON and live', async () => {
+    mocks = await startMocks(['primary']);
+    const origin = await boot([SwitchyardModule.forRoot({ ...chainConfig(mocks), routes: { requests: true } })]);
+    expect((await post(`${origin}/v1/chat/completions`)).status).toBe(200);
+    const log = (await (await fetch(`${origin}/v1/requests?status=ok&limit=5`)).json()) as { records: { model: string; status: string }[] };
+    expect(log.records).toMatchObject([{ model: 'chat', status: 'ok' }]);
+    expect((await fetch(`${origin}/v1/requests?status=nope`)).status).toBe(400);
+    const controller = new AbortController();
+    const live = await fetch(`${origin}/v1/requests?stream=1`, { signal: controller.signal });
+    expect(live.headers.get('content-type')).toContain('text/event-stream');
+    controller.abort();
   });
 
   it('mounts under the host’s global prefix, defaulting to path v1', async () => {

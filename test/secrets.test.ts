@@ -24,7 +24,7 @@ import { closeServer, listen, sseData } from './helpers/harness.js';
 const KEY = `sk-canary-${randomUUID()}`;
 const ANTHROPIC_KEY = `sk-ant-canary-${randomUUID()}`;
 const PROMPT = `PROMPT-CANARY-${randomUUID()}`;
-const EVENTS: RelayEventName[] = ['attempt', 'retry', 'failover', 'breakerOpen', 'breakerHalfOpen', 'breakerClose', 'complete', 'error'];
+const EVENTS: RelayEventName[] = ['request', 'attempt', 'retry', 'failover', 'breakerOpen', 'breakerHalfOpen', 'breakerClose', 'complete', 'abandoned', 'error', 'requestEnd'];
 
 /** Everything that left the relay or the process during this file, to grep for canaries. */
 const seen: string[] = [];

@@ -53,10 +53,10 @@ export class SwitchyardController {
   }
 
   /** Serves one enabled operator route (`health`, `admin/targets`, ...); {@link relayController} gives it its paths. */
-  async operatorRoute(route: string, res: PlatformResponse): Promise<void> {
+  async operatorRoute(route: string, req: PlatformRequest, res: PlatformResponse): Promise<void> {
     const raw = nodeResponse(res);
     const serve = this.operator.get(`/${route}`);
-    if (serve) return serve(raw);
+    if (serve) return serve(raw, nodeRequest(req));
     sendError(raw, new RouteNotFoundError('GET', route), {});
   }
 
@@ -88,7 +88,7 @@ export function relayController(path: string, routes: OperatorRouteOptions = {})
     static override routes = routes;
   }
   // Only enabled operator routes are declared, so a host's own `GET v1/health` keeps working.
-  const enabled: string[] = (['health', 'stats', 'dashboard', 'metrics'] as const).filter((r) => routes[r] || (r === 'stats' && routes.dashboard));
+  const enabled: string[] = (['health', 'stats', 'dashboard', 'metrics', 'requests'] as const).filter((r) => routes[r] || ((r === 'stats' || r === 'requests') && routes.dashboard));
   if (routes.admin) enabled.push('admin/targets');
   const declare = (name: string, method: typeof Get, path: string, value: (this: SwitchyardController, req: PlatformRequest, res: PlatformResponse) => Promise<void>) => {
     const descriptor: PropertyDescriptor = { value, writable: true, configurable: true };
@@ -97,8 +97,8 @@ export function relayController(path: string, routes: OperatorRouteOptions = {})
     Req()(RelayController.prototype, name, 0);
     Res()(RelayController.prototype, name, 1);
   };
-  enabled.forEach((route, i) => declare(`operator${i}`, Get, route, function (_req, res) {
-    return this.operatorRoute(route, res);
+  enabled.forEach((route, i) => declare(`operator${i}`, Get, route, function (req, res) {
+    return this.operatorRoute(route, req, res);
   }));
   if (routes.admin) {
     for (const action of ['breaker', 'drain'] as const) {

@@ -7,6 +7,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Budget, FailoverRules, Price, ProviderConfig, RateLimit, RelayConfig, Strategy } from '../options.js';
 import type { Store } from '../store/store.js';
+import type { AlertRule } from '../observe/alerts/types.js';
+import type { RequestLogSink } from '../observe/request-log/sink.js';
+import type { AlertWebhookOptions } from '../options.js';
 
 export interface ResolvedRetry {
   attempts: number;
@@ -128,6 +131,11 @@ export interface ResolvedConfig {
   maxResponseBytes: number;
   resume: boolean;
   heartbeatMs: number;
+  telemetry: ResolvedTelemetry;
+  requestLog?: ResolvedRequestLog;
+  alerts?: ResolvedAlerts;
+  /** Whether the host opted in to prompt and completion content (`content` events). */
+  content: boolean;
   now: () => number;
   random: () => number;
 }
@@ -166,3 +174,24 @@ export interface ProviderAuth {
   invalidate(): void;
 }
 
+/** `telemetry`, resolved. */
+export interface ResolvedTelemetry {
+  traces: boolean;
+  metrics: boolean;
+  captureContent: boolean;
+  propagate: boolean;
+}
+
+export interface ResolvedRequestLog {
+  size: number;
+  sinks: RequestLogSink[];
+  prompts: boolean;
+}
+
+export type ResolvedAlertRule = Required<Omit<AlertRule, 'only'>> & { only?: string };
+
+export interface ResolvedAlerts {
+  rules: ResolvedAlertRule[];
+  webhook?: Required<AlertWebhookOptions>;
+  evaluateEveryMs: number;
+}

@@ -15,6 +15,7 @@ import { readUntilContent, type CommittedStream } from '../stream/commit.js';
 import { linkedController } from '../policy/timeout.js';
 import { redact, redactError, type Secret } from '../redact.js';
 import { authorize } from '../auth/provider-auth.js';
+import type { ResponseInfo } from '../events.js';
 
 /** A failed attempt, classified. */
 export interface AttemptFailure {
@@ -29,7 +30,7 @@ export interface AttemptFailure {
 }
 
 export type AttemptResult =
-  | { ok: true; stream: false; body: Buffer; usage?: Usage }
+  | { ok: true; stream: false; body: Buffer; usage?: Usage; info?: ResponseInfo }
   | { ok: true; stream: true; committed: CommittedStream }
   | AttemptFailure;
 
@@ -45,6 +46,8 @@ export interface AttemptInput {
   signal: AbortSignal;
   maxResponseBytes: number;
   now: () => number;
+  /** [observe] Extra headers for this request only (`traceparent`). */
+  headers?: Record<string, string>;
 }
 
 /** Largest upstream error body read; the rest is dropped. */
@@ -188,7 +191,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
     response = await pool.request({
       path: request.path,
       method: 'POST',
-      headers,
+      headers: input.headers ? { ...input.headers, ...headers } : headers,
       body: request.body,
       signal: own.signal,
       // Disabled: the relay runs its own, precise timers (above and in idleGuard).
@@ -234,7 +237,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
     const answer = input.endpoint === 'chat' ? adapter.completion(raw, target) : adapter.embeddings!(raw, target);
     // A JSON completion where a stream was asked for: the upstream ignored `stream`.
     if (input.stream) return { ok: false, kind: 'bad_response', status, detail: 'upstream did not stream' };
-    return { ok: true, stream: false, body: answer.body, usage: answer.usage };
+    return { ok: true, stream: false, body: answer.body, usage: answer.usage, info: answer.info };
   } catch (err) {
     if (err instanceof BadResponse && !signal.aborted) return { ...inbandFailure(err, status, provider.secret) };
     return { ...failed(err), status };

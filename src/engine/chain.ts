@@ -75,7 +75,7 @@ class ChainRun implements HedgeHost {
   /** Tries one target, with retries; resolves with a success or undefined to move on. */
   private async target(target: ResolvedTarget, isLast: boolean): Promise<Success | undefined> {
     for (let n = 1; n <= target.retry.attempts; n++) {
-      const outcome = await this.pipeline.run(target, n, this.req.signal, n === 1 ? 'first' : 'retry');
+      const outcome = await this.pipeline.run(target, n, this.req.signal, this.req.resume ? 'resume' : n === 1 ? 'first' : 'retry');
       if (outcome.type === 'success') return outcome.success;
       this.note(outcome);
       if (outcome.type === 'skipped') return undefined;

@@ -1,23 +1,24 @@
 /**
  * @module
- * What one request tells its listeners: `complete` when it was answered, `error` when the
- * client got an error, and in every case, once, a `request` record of how it ended, who
- * served it and what it used and cost (a stream the client left still cost what was
- * sent). Payloads are built only when someone listens and never hold keys or prompts.
+ * What one request tells its listeners: `request` when it starts (synchronously, in the
+ * caller's async context, so a tracer's active span is the host's), then exactly one of
+ * `complete` (answered), `abandoned` (a stream the client left) or `error` (the client got
+ * an error), and with it one `requestEnd` record of the whole request: who served it,
+ * each attempt, and what it used and cost (a stream that broke or that the client left
+ * still cost what was sent). Payloads are built only when someone listens and never hold
+ * keys; prompts and answers only in `content` events, when the host opted in.
  */
-import type { ResolvedModel } from '../config.js';
-import { ClientClosedError, isSwitchyardError, type AttemptRecord, type SwitchyardErrorCode } from '../errors/index.js';
-import type { RelayEventMap, RelayEvents } from '../events.js';
+import type { ResolvedModel } from '../config/resolved.js';
+import { ClientClosedError, isSwitchyardError, type AttemptRecord } from '../errors/index.js';
+import type { RelayEvents, ResponseInfo } from '../events.js';
 import type { Served } from '../governance/ledger.js';
+import type { RecordAttempt, RequestRecord } from '../observe/request-log/record.js';
 import { costOf, priceOf } from '../pricing.js';
-import type { Usage } from '../providers/provider.js';
+import type { Endpoint, Usage } from '../providers/provider.js';
 import { forEvents, wasSent } from './records.js';
 
 /** Token counts, marked when the relay estimated them (the upstream reported none). */
 export type Spent = Usage & { estimated?: boolean };
-
-/** How a request ended, as the `request` record says. */
-export type RequestOutcome = RelayEventMap['request']['outcome'];
 
 /** Total usage of the shares of an answer. */
 export function totalUsage(served: readonly Served[]): Spent {
@@ -30,15 +31,49 @@ export function totalUsage(served: readonly Served[]): Spent {
   return sum;
 }
 
+/** Cost in US$ of one share, when its target has a price. */
+function shareCost(s: Served): number | undefined {
+  const price = priceOf(s.target);
+  return price ? costOf(price, s.usage.prompt_tokens, s.usage.completion_tokens) : undefined;
+}
+
 /** Cost in US$ of the shares of an answer, when every serving target has a price. */
 export function totalCost(served: readonly Served[]): number | undefined {
   let usd = 0;
   for (const s of served) {
-    const price = priceOf(s.target);
-    if (!price) return undefined;
-    usd += costOf(price, s.usage.prompt_tokens, s.usage.completion_tokens);
+    const cost = shareCost(s);
+    if (cost === undefined) return undefined;
+    usd += cost;
   }
   return usd;
+}
+
+const tokensOf = (u: Spent) => ({ input: u.prompt_tokens, output: u.completion_tokens, ...(u.estimated ? { estimated: true } : {}) });
+
+/** What a request is, for its reports. */
+export interface ReportBase {
+  requestId: string;
+  model: ResolvedModel;
+  endpoint: Endpoint;
+  /** The `model` field the client sent. */
+  requested: string;
+  caller?: string;
+  stream: boolean;
+  started: number;
+  now: () => number;
+  attempts: AttemptRecord[];
+  maxTokens?: number;
+  temperature?: number;
+  /** The prompt for the record, only when the host opted in (`requestLog.prompts`), keys redacted. */
+  messages?: unknown[];
+}
+
+/** How a served request ended, beyond its shares. */
+interface Ending {
+  served: readonly Served[];
+  costUsd: number | undefined;
+  response?: ResponseInfo;
+  firstTokenMs?: number;
 }
 
 export class Report {
@@ -46,83 +81,128 @@ export class Report {
 
   constructor(
     private readonly events: RelayEvents,
-    private readonly base: { requestId: string; model: ResolvedModel; caller?: string; stream: boolean; started: number; now: () => number; attempts: AttemptRecord[] },
-  ) {}
+    private readonly base: ReportBase,
+  ) {
+    if (!events.has('request')) return;
+    const e = base;
+    events.emit('request', {
+      requestId: e.requestId, model: e.model.label, endpoint: e.endpoint, requested: e.requested, kind: e.model.kind,
+      targets: e.model.targets.map((t) => t.id), stream: e.stream, at: e.started,
+      ...(e.caller !== undefined ? { caller: e.caller } : {}),
+      ...(e.maxTokens !== undefined ? { maxTokens: e.maxTokens } : {}),
+      ...(e.temperature !== undefined ? { temperature: e.temperature } : {}),
+    });
+  }
 
   private get latencyMs(): number {
     return this.base.now() - this.base.started;
   }
 
-  /** Served from the response cache. */
-  cached(provider: string, upstreamModel: string): void {
+  /** Prompt or answer, for hosts that opted in to content capture. */
+  content(part: { input?: unknown[]; output?: string }): void {
+    if (this.events.has('content')) this.events.emit('content', { requestId: this.base.requestId, model: this.base.model.label, ...part });
+  }
+
+  /** Served from the response cache (`stale`: after every target failed). */
+  cached(provider: string, upstreamModel: string, stale = false): void {
     const { events, base } = this;
     if (events.has('complete')) {
-      events.emit('complete', { requestId: base.requestId, model: base.model.label, provider, upstreamModel, stream: false, attempts: 0, latencyMs: this.latencyMs, cached: true });
+      events.emit('complete', {
+        requestId: base.requestId, model: base.model.label, provider, upstreamModel, stream: false,
+        attempts: base.attempts.filter(wasSent).length, latencyMs: this.latencyMs, cached: true, ...(stale ? { stale: true } : {}),
+      });
     }
-    this.finish('complete', 200, [], undefined, { provider, upstreamModel, cached: true });
+    this.record('ok', 200, { served: [], costUsd: undefined }, { servedBy: `${provider}/${upstreamModel}`, cache: stale ? 'stale' : 'hit' });
   }
 
   /** Answered (a stream: it ended properly), by `served`. */
-  complete(served: readonly Served[], costUsd: number | undefined, droppedEvents = 0): void {
+  complete(end: Ending, droppedEvents = 0): void {
     const { events, base } = this;
-    const last = served.at(-1)!.target;
+    const last = end.served.at(-1)!.target;
     if (events.has('complete')) {
       events.emit('complete', {
         requestId: base.requestId, model: base.model.label, provider: last.provider.name, upstreamModel: last.model,
         stream: base.stream, attempts: base.attempts.filter(wasSent).length, latencyMs: this.latencyMs,
-        usage: totalUsage(served), costUsd, ...(droppedEvents ? { droppedEvents } : {}),
+        usage: totalUsage(end.served), costUsd: end.costUsd, firstTokenMs: end.firstTokenMs, response: end.response,
+        ...(droppedEvents ? { droppedEvents } : {}),
       });
     }
-    this.finish('complete', 200, served, costUsd);
+    this.record('ok', 200, end);
+  }
+
+  /** A stream whose client left after it started: unfinished, not failed. */
+  abandoned(end: Ending): void {
+    const { events, base } = this;
+    const last = end.served.at(-1)!.target;
+    if (events.has('abandoned')) {
+      events.emit('abandoned', {
+        requestId: base.requestId, model: base.model.label, provider: last.provider.name, upstreamModel: last.model, stream: true,
+        attempts: base.attempts.filter(wasSent).length, latencyMs: this.latencyMs, firstTokenMs: end.firstTokenMs,
+        usage: totalUsage(end.served), costUsd: end.costUsd, response: end.response,
+      });
+    }
+    this.record('abandoned', 499, end);
   }
 
   /**
-   * Failed with `err` (the client's error), or a stream that ended otherwise after
-   * `served` had started it (`interrupted`, or `aborted` when the client left).
+   * Failed with `err` before an answer, or a stream that broke after `end.served` had
+   * started it. A client that left before an answer is recorded as abandoned. Returns `err`.
    */
-  failed(err: unknown, served: readonly Served[] = [], costUsd?: number): unknown {
-    const aborted = err instanceof ClientClosedError || (isSwitchyardError(err) && err.code === 'ERR_SWITCHYARD_CLIENT_CLOSED');
+  failed(err: unknown, end?: Ending): unknown {
+    const left = err instanceof ClientClosedError || (isSwitchyardError(err) && err.code === 'ERR_SWITCHYARD_CLIENT_CLOSED');
     const { events, base } = this;
-    if (isSwitchyardError(err) && !aborted && events.has('error')) {
-      events.emit('error', { requestId: base.requestId, model: base.model.label, code: err.code, status: err.status, attempts: forEvents(base.attempts), latencyMs: this.latencyMs });
+    const last = end?.served.at(-1)?.target;
+    if (isSwitchyardError(err) && events.has('error')) {
+      events.emit('error', {
+        requestId: base.requestId, model: base.model.label, code: err.code, status: err.status, attempts: forEvents(base.attempts), latencyMs: this.latencyMs,
+        ...(last && end ? { provider: last.provider.name, upstreamModel: last.model, firstTokenMs: end.firstTokenMs, usage: totalUsage(end.served), costUsd: end.costUsd } : {}),
+      });
     }
-    const outcome: RequestOutcome = aborted ? 'aborted' : served.length > 0 ? 'interrupted' : 'error';
-    this.finish(outcome, isSwitchyardError(err) ? err.status : 500, served, costUsd, isSwitchyardError(err) ? { code: err.code } : {});
+    const status = isSwitchyardError(err) ? err.status : 500;
+    this.record(left ? 'abandoned' : 'error', left ? 499 : status, end ?? { served: [], costUsd: undefined }, { errorCode: isSwitchyardError(err) ? err.code : 'internal_error' });
     return err;
   }
 
-  private finish(
-    outcome: RequestOutcome,
-    status: number,
-    served: readonly Served[],
-    costUsd: number | undefined,
-    extra: { provider?: string; upstreamModel?: string; cached?: boolean; code?: SwitchyardErrorCode } = {},
-  ): void {
+  /** The `requestEnd` record, once. */
+  private record(status: RequestRecord['status'], httpStatus: number, end: Ending, extra: Partial<RequestRecord> = {}): void {
     if (this.done) return;
     this.done = true;
     const { events, base } = this;
-    if (!events.has('request')) return;
-    const last = served.at(-1)?.target;
-    events.emit('request', {
+    if (!events.has('requestEnd')) return;
+    const chain = base.model.targets.map((t) => t.id);
+    const last = end.served.at(-1)?.target;
+    const servedBy = extra.servedBy ?? last?.id;
+    const attempts = base.attempts.map((a): RecordAttempt => ({ target: `${a.provider}/${a.model}`, outcome: a.outcome, latencyMs: a.latencyMs, ...(a.status !== undefined ? { status: a.status } : {}) }));
+    const tried = new Set(attempts.map((a) => a.target));
+    const r: RequestRecord = {
+      time: base.started,
       requestId: base.requestId,
       model: base.model.label,
-      chain: base.model.kind === 'chain' ? base.model.label : undefined,
-      caller: base.caller,
+      requested: base.requested,
+      chain,
+      format: base.endpoint,
       stream: base.stream,
-      outcome,
+      attempts,
+      failovers: Math.max(0, tried.size - (servedBy && tried.has(servedBy) ? 1 : tried.size > 0 ? 1 : 0)),
       status,
-      provider: extra.provider ?? last?.provider.name,
-      upstreamModel: extra.upstreamModel ?? last?.model,
-      attempts: forEvents(base.attempts),
+      httpStatus,
       latencyMs: this.latencyMs,
-      usage: served.length > 0 ? totalUsage(served) : undefined,
-      costUsd,
-      served: served.map((s) => {
-        const price = priceOf(s.target);
-        return { provider: s.target.provider.name, model: s.target.model, usage: s.usage, costUsd: price ? costOf(price, s.usage.prompt_tokens, s.usage.completion_tokens) : undefined };
-      }),
-      ...(extra.cached ? { cached: true } : {}),
-      ...(extra.code ? { code: extra.code } : {}),
-    });
+      ...extra,
+    };
+    if (base.caller !== undefined) r.caller = base.caller;
+    if (servedBy !== undefined) {
+      r.servedBy = servedBy;
+      const position = chain.indexOf(servedBy);
+      if (position >= 0) r.position = position;
+    }
+    if (end.firstTokenMs !== undefined) r.firstTokenMs = end.firstTokenMs;
+    if (end.served.length > 0) {
+      r.tokens = tokensOf(totalUsage(end.served));
+      r.served = end.served.map((s) => ({ target: s.target.id, tokens: tokensOf(s.usage as Spent), costUsd: shareCost(s) }));
+    }
+    if (end.costUsd !== undefined) r.costUsd = end.costUsd;
+    if (end.response?.finishReasons) r.finishReasons = end.response.finishReasons;
+    if (base.messages) r.messages = base.messages;
+    events.emit('requestEnd', r);
   }
 }

@@ -29,6 +29,7 @@ import { RelayStream } from '../stream/relay-stream.js';
 import { measurePrompt, promptTokens } from '../tokens/estimate.js';
 import { runChain, type ChainSuccess } from './chain.js';
 import { Report, totalCost, type Spent } from './report.js';
+import { completionText, redactKeys } from '../observe/content.js';
 import { resume } from './resume.js';
 import type { ChainRequest, EngineRuntime } from './runtime.js';
 
@@ -61,6 +62,8 @@ function fallbacksBefore(attempts: AttemptRecord[], served: ResolvedTarget): str
 
 
 
+const numberOr = (value: unknown) => (typeof value === 'number' ? value : undefined);
+
 /** Runs one request; see {@link Relay.handle}. */
 export async function runRequest(host: RequestHost, request: RelayRequest): Promise<RelayResult> {
   if (host.closed) throw new RelayClosedError();
@@ -76,7 +79,14 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
   const { now, totalMs } = config;
   const started = now();
   const attempts: AttemptRecord[] = [];
-  const report = new Report(events, { requestId, model, caller: request.caller, stream, started, now, attempts });
+  const messages = endpoint === 'chat' ? (body as ChatBody).messages : undefined;
+  // In the caller's async context: a tracer's active span is the host's request span.
+  const report = new Report(events, {
+    requestId, model, endpoint, requested: body.model, caller: request.caller, stream, started, now, attempts,
+    maxTokens: numberOr(body.max_completion_tokens ?? body.max_tokens), temperature: numberOr(body.temperature),
+    messages: config.requestLog?.prompts && messages ? (JSON.parse(redactKeys(JSON.stringify(messages), [])) as unknown[]) : undefined,
+  });
+  if (config.content) report.content({ input: messages });
   const failed = (err: unknown) => report.failed(err);
 
   // The caller's own controller when it gave one; else ours, linked to its signal.
@@ -146,7 +156,7 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
     ledger?.release();
     const stale = cacheKey !== undefined && !(err instanceof ClientClosedError) ? host.cache!.stale(cacheKey) : undefined;
     if (stale) {
-      report.cached(stale.provider, stale.upstreamModel);
+      report.cached(stale.provider, stale.upstreamModel, true);
       return { stream: false, meta: { ...metaOf(stale.provider, stale.upstreamModel), cache: 'stale' }, body: stale.body };
     }
     throw failed(err);
@@ -160,17 +170,19 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
     const usage: Spent = success.usage ?? { prompt_tokens: promptTokens(estimate, target), completion_tokens: Math.ceil(success.body.length / 4), estimated: true };
     const served = [{ target, usage }];
     const costUsd = ledger ? ledger.settle(served) : totalCost(served);
+    if (config.content) report.content({ output: completionText(success.body) });
     if (cacheKey !== undefined) {
       host.cache!.set(cacheKey, { body: success.body, provider: meta.provider, upstreamModel: meta.upstreamModel, usage: success.usage });
       meta.cache = 'miss';
     }
     if (costUsd !== undefined) meta.costUsd = costUsd;
-    report.complete(served, costUsd);
+    report.complete({ served, costUsd, response: success.info });
     return { stream: false, meta, body: success.body };
   }
 
   // A stream that has started is bounded by the idle timeout, not the overall deadline.
   clearDeadline();
+  const firstTokenMs = now() - started;
   const chat = body as ChatBody;
   /** Usage reported by each segment's upstream, by segment. */
   const reported: (Usage | undefined)[] = [];
@@ -192,6 +204,7 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
         return usd === undefined ? undefined : { cost_usd: usd };
       },
       onBreak: (broken) => host.runtime.breaker(broken).observe(false),
+      collectText: config.content,
       resume: config.resume ? (delivered, broken) => resume(host.runtime, { ...chain, signal: controller.signal }, delivered, broken) : undefined,
       trailers: (): Record<string, string> => {
         const usd = totalCost(spent(chunks));
@@ -201,8 +214,11 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
         release();
         const served = spent(chunks);
         const costUsd = ledger ? ledger.settle(served) : totalCost(served);
-        if (outcome === 'complete') report.complete(served, costUsd, chunks.dropped);
-        else report.failed(error ?? new ClientClosedError(), served, costUsd);
+        if (config.content) report.content({ output: chunks.text });
+        const end = { served, costUsd, response: chunks.info(), firstTokenMs };
+        if (outcome === 'complete') report.complete(end, chunks.dropped);
+        else if (outcome === 'aborted') report.abandoned(end);
+        else report.failed(error, end);
       },
     },
   );

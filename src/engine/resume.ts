@@ -46,6 +46,7 @@ export async function resume(rt: EngineRuntime, req: ChainRequest, delivered: st
       body: req.body as ChatBody,
       bodyFor: (target) => continuation(req.body as ChatBody, delivered, target),
       stream: true,
+      resume: true,
       signal: own.signal,
       deadlineAt: now() + totalMs,
     });

@@ -9,7 +9,7 @@ import type { ResolvedConfig, ResolvedModel, ResolvedTarget } from '../config.js
 import type { AttemptRecord } from '../errors/index.js';
 import type { RelayEvents } from '../events.js';
 import type { Ledger } from '../governance/ledger.js';
-import type { CircuitBreaker } from '../policy/breaker.js';
+import type { BreakerState, CircuitBreaker } from '../policy/breaker.js';
 import type { ChatBody, EmbeddingsBody, Endpoint, ProviderAdapter } from '../providers/provider.js';
 import type { TargetStats } from '../routing/stats.js';
 import type { PromptEstimate } from '../tokens/estimate.js';
@@ -35,6 +35,23 @@ export interface EngineRuntime {
    * milliseconds another instance still holds it.
    */
   claimProbe?(target: ResolvedTarget, ttlMs: number): Promise<ProbeClaim | { heldMs: number }>;
+  /**
+   * Called just before each upstream attempt is sent (telemetry starts its span here);
+   * returns extra headers for that request (`traceparent`), or undefined.
+   */
+  beforeAttempt?(info: AttemptStart): Record<string, string> | undefined;
+}
+
+/** What {@link EngineRuntime.beforeAttempt} is told about an attempt. */
+export interface AttemptStart {
+  requestId: string;
+  target: ResolvedTarget;
+  /** 1-based attempt number on this target. */
+  attempt: number;
+  cause: 'first' | 'retry' | 'hedge' | 'resume';
+  /** `hedge` or `resume` for an attempt that is neither a first try nor a retry. */
+  role?: 'hedge' | 'resume';
+  breaker: BreakerState;
 }
 
 /** One client request as the engine sees it. */
@@ -56,4 +73,6 @@ export interface ChainRequest {
   estimate: PromptEstimate;
   /** Limits and budgets of this request, when any are configured. */
   ledger?: Ledger;
+  /** This chain continues a stream that broke (its attempts are `resume`s). */
+  resume?: boolean;
 }

@@ -16,7 +16,7 @@
  * A skip at steps 1–4 gives back what the earlier steps took.
  */
 import type { ResolvedTarget } from '../config.js';
-import { DeadlineExceededError, UpstreamRejectedError } from '../errors/index.js';
+import { ClientClosedError, DeadlineExceededError, UpstreamRejectedError, type AttemptRecord } from '../errors/index.js';
 import type { Admission } from '../policy/breaker.js';
 import { countsAgainstTarget, decide } from '../policy/classify.js';
 import type { UpstreamRequest } from '../providers/provider.js';
@@ -149,6 +149,8 @@ export class TargetPipeline {
   private async attempt(target: ResolvedTarget, upstream: UpstreamRequest, n: number, signal: AbortSignal, cause: AttemptCause): Promise<AttemptResult> {
     const { rt, req } = this;
     const { now } = rt.config;
+    const role = cause === 'hedge' || cause === 'resume' ? cause : undefined;
+    const headers = rt.beforeAttempt?.({ requestId: req.requestId, target, attempt: n, cause, role, breaker: rt.breaker(target).state });
     const done = rt.stats.begin(target);
     const started = now();
     let result: AttemptResult;
@@ -163,12 +165,16 @@ export class TargetPipeline {
         signal,
         maxResponseBytes: rt.config.maxResponseBytes,
         now,
+        headers,
       });
     } catch (reason) {
       done();
       // Cancelled by the client, the deadline or a hedge: says nothing about the target.
       const lost = !req.signal.aborted;
-      req.attempts.push(record(target, lost ? 'cancelled' : 'timeout', now() - started, undefined, lost ? 'hedge lost' : 'aborted'));
+      const left = req.signal.reason instanceof ClientClosedError;
+      const rec = record(target, lost || left ? 'cancelled' : 'timeout', now() - started, undefined, lost ? 'hedge lost' : left ? 'client closed' : 'aborted');
+      req.attempts.push(rec);
+      this.emitAttempt(rec, n, cause);
       throw signal.aborted ? this.reason(signal) : reason;
     }
     const latencyMs = now() - started;
@@ -190,11 +196,15 @@ export class TargetPipeline {
     }
     const rec = result.ok ? record(target, 'ok', latencyMs, 200) : record(target, result.kind, latencyMs, result.status, result.detail, result.error?.message);
     req.attempts.push(rec);
-    if (rt.events.has('attempt')) {
-      const { model: upstreamModel, message: _, ...rest } = rec;
-      rt.events.emit('attempt', { requestId: req.requestId, model: req.model.label, attempt: n, cause, upstreamModel, ...rest });
-    }
+    this.emitAttempt(rec, n, cause);
     return result;
+  }
+
+  private emitAttempt(rec: AttemptRecord, n: number, cause: AttemptCause): void {
+    const { events } = this.rt;
+    if (!events.has('attempt')) return;
+    const { model: upstreamModel, message: _, ...rest } = rec;
+    events.emit('attempt', { requestId: this.req.requestId, model: this.req.model.label, attempt: n, cause, upstreamModel, ...rest });
   }
 
   /**

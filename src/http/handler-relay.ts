@@ -4,6 +4,7 @@
  * handler and the relay that builds it do not import each other.
  */
 import type { IncomingMessage } from 'node:http';
+import type { RequestLog } from '../observe/request-log/log.js';
 import type { HealthSnapshot, StatsSnapshot } from '../observe/stats.js';
 import type { RelayRequest, RelayResult, TargetStatus } from '../relay-types.js';
 
@@ -16,6 +17,8 @@ export interface HandlerRelay {
   health(): HealthSnapshot;
   /** Starts collecting statistics (the stats, health and dashboard routes need them). */
   statsCollector(): unknown;
+  /** The request log, started on first use. */
+  requestLog(): RequestLog;
   setBreaker(provider: string, model: string | undefined, state: 'open' | 'closed' | 'auto', options?: { actor?: string }): void;
   drain(provider: string, options?: { actor?: string }): void;
   undrain(provider: string, options?: { actor?: string }): void;

@@ -10,6 +10,7 @@ import { ClientClosedError, InvalidRequestError, MethodNotAllowedError, RouteNot
 import type { Endpoint } from '../providers/provider.js';
 import type { HandlerRelay as Relay } from './handler-relay.js';
 import { DASHBOARD_HTML } from '../observe/dashboard-page.js';
+import { serveRequestLog } from '../observe/request-log/feed.js';
 import { readJsonBody } from './body.js';
 import { metaHeaders, sendError, sendJson, sendStream, sendStreamError, startHeartbeat } from './respond.js';
 
@@ -33,11 +34,19 @@ export interface NodeHandlerOptions {
    */
   stats?: boolean;
   /**
-   * Serve `GET {prefix}/dashboard`: a live page of breakers, latency, traffic and spend
-   * (it reads `./stats`, so it also turns `stats` on).
+   * Serve `GET {prefix}/dashboard`: a live page of breakers, latency, traffic, spend, the
+   * request monitor, failover analytics and firing alerts (it reads `./stats` and
+   * `./requests`, so it also turns `stats` and `requests` on).
    * @default false
    */
   dashboard?: boolean;
+  /**
+   * Serve `GET {prefix}/requests`: the request log, newest first (`?model=&caller=&status=&limit=`),
+   * or live as Server-Sent Events (`Accept: text/event-stream` or `?stream=1`). It shows
+   * callers and models: mount it behind the host's own auth, like the dashboard.
+   * @default false
+   */
+  requests?: boolean;
   /** Serve `GET {prefix}/metrics` from this Prometheus exporter (see `switchyard/metrics`). */
   metrics?: { contentType: string; render(): Promise<string> | string };
   /**
@@ -127,8 +136,8 @@ export function handleModels(relay: Relay, res: ServerResponse): void {
   sendJson(res, 200, {}, relay.modelsBody());
 }
 
-/** Serves one operator route (`/health`, `/stats`, `/dashboard`, `/metrics`). */
-export type OperatorRoute = (res: ServerResponse) => void | Promise<void>;
+/** Serves one operator route (`/health`, `/stats`, `/dashboard`, `/metrics`, `/requests`); `req` carries its query. */
+export type OperatorRoute = (res: ServerResponse, req?: IncomingMessage) => void | Promise<void>;
 
 /**
  * The operator routes `options` enables, by path (`/health`, ...). Adapters whose
@@ -146,6 +155,10 @@ export function operatorRoutes(relay: Relay, options: Omit<NodeHandlerOptions, '
     });
   }
   if (options.stats || options.dashboard) routes.set('/stats', (res) => sendJson(res, 200, noStore, JSON.stringify(relay.stats())));
+  if (options.requests || options.dashboard) {
+    const log = relay.requestLog();
+    routes.set('/requests', (res, req) => serveRequestLog(log, req, res));
+  }
   if (options.dashboard) {
     routes.set('/dashboard', (res) => {
       res.writeHead(200, {
@@ -196,7 +209,8 @@ export async function handleAdmin(relay: Relay, action: 'breaker' | 'drain', req
 export function createNodeHandler(relay: Relay, options: NodeHandlerOptions): NodeHandler {
   const prefix = (options.prefix ?? '').replace(/\/+$/, '');
   const operator = operatorRoutes(relay, options);
-  return (req, res, next) => {
+  // Named, so tracers and profilers of the host show it as `switchyard`.
+  const switchyard: NodeHandler = (req, res, next) => {
     const url = req.url ?? '/';
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
@@ -221,11 +235,12 @@ export function createNodeHandler(relay: Relay, options: NodeHandlerOptions): No
     const serve = route === undefined ? undefined : operator.get(route);
     if (serve) {
       if (req.method !== 'GET' && req.method !== 'HEAD') return sendError(res, new MethodNotAllowedError(req.method ?? '', 'GET'), {});
-      void Promise.resolve(serve(res)).catch((err: unknown) => sendError(res, err, {}));
+      void Promise.resolve(serve(res, req)).catch((err: unknown) => sendError(res, err, {}));
       return;
     }
     if (next) return next();
     sendError(res, new RouteNotFoundError(req.method ?? '', path), {});
   };
+  return switchyard;
 }
 

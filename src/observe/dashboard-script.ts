@@ -172,6 +172,10 @@ export const DASHBOARD_JS = String.raw`
     if (empty) empty.hidden = cards.size > 0;
     document.title = (open ? open + ' open · ' : '') + 'switchyard dashboard';
     document.getElementById('updated').textContent = 'updated ' + new Date(s.now).toLocaleTimeString();
+    // The other panels (alerts, failover analytics, spend) read the same document.
+    ((window.SY && window.SY.statsListeners) || []).forEach(function (fn) {
+      try { fn(s); } catch (err) { console.error(err); }
+    });
   }
 
   function connection(state, detail) {

@@ -7,6 +7,8 @@
  */
 import type { RelayEvents } from '../events.js';
 import type { TargetStatus } from '../relay-types.js';
+import type { AlertEvent } from './alerts/types.js';
+import type { AnalyticsSnapshot } from './request-log/analytics.js';
 
 const BUCKET_MS = 10_000; // 10 s
 const BUCKETS = 30; // 5 min
@@ -57,12 +59,19 @@ export interface StatsSnapshot {
   inFlight: number;
   totals: { requests: number; errors: number; failovers: number; promptTokens: number; completionTokens: number; costUsd: number; cacheHits: number };
   targets: TargetStats[];
+  /** Served-by-position per chain and spend per model, target and caller (when the request log runs). */
+  analytics?: AnalyticsSnapshot;
+  /** Alerts firing now (when alerts are configured). */
+  alerts?: AlertEvent[];
 }
 
 /** The `/health` document. */
 export interface HealthSnapshot {
+  /** `degraded` too while an alert fires. */
   status: 'ok' | 'degraded' | 'down';
   targets: { id: string; provider: string; model: string; breaker: string; latencyMs: number | null; errorRate: number | null; inFlight: number }[];
+  /** Alerts firing now (when alerts are configured). */
+  alerts?: AlertEvent[];
 }
 
 function quantile(sorted: number[], q: number): number | null {

@@ -4,7 +4,7 @@
  * message as a `chat.completion`. The stream translation (`anthropic-stream.ts`) uses
  * the same mappings, so a streamed and a non-streamed answer agree.
  */
-import { BadResponse, type UpstreamError, type Answer } from './provider.js';
+import { BadResponse, infoOf, type UpstreamError, type Answer } from './provider.js';
 
 type Json = Record<string, unknown>;
 
@@ -125,5 +125,5 @@ export function toChatCompletion(raw: Buffer): Answer {
     choices: [{ index: 0, message, logprobs: null, finish_reason: finishReason(msg.stop_reason) ?? 'stop' }],
     usage: openaiUsage(usage),
   };
-  return { body: Buffer.from(JSON.stringify(completion)), usage: completion.usage };
+  return { body: Buffer.from(JSON.stringify(completion)), usage: completion.usage, info: infoOf(completion) };
 }

@@ -6,7 +6,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { readEvents } from '../stream/sse.js';
-import { BadResponse, usageOf, type Answer, type ChatBody, type ProviderAdapter, type UpstreamError } from './provider.js';
+import { BadResponse, infoOf, usageOf, type Answer, type ChatBody, type ProviderAdapter, type UpstreamError } from './provider.js';
 
 function errorOf(value: unknown): UpstreamError | undefined {
   const error = (value as { error?: unknown } | null)?.error;
@@ -37,7 +37,7 @@ function checked(raw: Buffer, field: 'choices' | 'data'): Answer {
   if (!Array.isArray((parsed as Record<string, unknown> | null)?.[field])) {
     throw new BadResponse(`upstream sent an answer without \`${field}\``);
   }
-  return { body: raw, usage: usageOf(parsed) };
+  return { body: raw, usage: usageOf(parsed), info: field === 'choices' ? infoOf(parsed) : undefined };
 }
 
 export const openaiProvider: ProviderAdapter = {

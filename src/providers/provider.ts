@@ -7,6 +7,7 @@
 import type { IncomingHttpHeaders } from 'node:http';
 import type { ResolvedProvider } from '../config/resolved.js';
 import type { FailureKind } from '../errors/index.js';
+import type { ResponseInfo } from '../events.js';
 
 /** The client's chat completion request, parsed. Fields the relay does not know pass through. */
 export type ChatBody = Record<string, unknown> & { model: string; messages: unknown[]; stream?: boolean };
@@ -56,6 +57,21 @@ export interface Usage {
 export interface Answer {
   body: Buffer;
   usage?: Usage;
+  /** The answer's id, model and finish reasons, for telemetry. */
+  info?: ResponseInfo;
+}
+
+/** Id, model and finish reasons of an OpenAI `chat.completion` object (never its content). */
+export function infoOf(value: unknown): ResponseInfo {
+  const v = value as { id?: unknown; model?: unknown; choices?: unknown } | null;
+  const info: ResponseInfo = {};
+  if (typeof v?.id === 'string') info.id = v.id;
+  if (typeof v?.model === 'string') info.model = v.model;
+  if (Array.isArray(v?.choices)) {
+    const reasons = v.choices.map((c: { finish_reason?: unknown } | null) => c?.finish_reason).filter((r): r is string => typeof r === 'string');
+    if (reasons.length > 0) info.finishReasons = reasons;
+  }
+  return info;
 }
 
 /** Reads OpenAI-style usage from any value, or undefined. */

@@ -22,6 +22,9 @@ import { InFlight } from '../inflight.js';
 import { StatsCollector, type HealthSnapshot, type StatsSnapshot } from '../observe/stats.js';
 import type { RelayConfig } from '../options.js';
 import { startHealthChecks } from '../routing/health.js';
+import type { AlertEvaluator } from '../observe/alerts/evaluator.js';
+import type { RequestLog } from '../observe/request-log/log.js';
+import { Observability } from './observability.js';
 import { Operator } from './operator.js';
 import { Registry } from './registry.js';
 
@@ -54,6 +57,8 @@ export class Relay {
   private readonly inflight = new InFlight();
   /** Store corrections after requests, retried in the background when the store fails. */
   private readonly settlement = new Settlement(this.events, () => this.config.governance.onStoreError.retry);
+  /** Traces, GenAI metrics, the request log and alerts. */
+  private readonly observability: Observability;
   private stopHealthChecks: () => void = () => {};
   private modelList: Buffer = Buffer.alloc(0);
   private closed = false;
@@ -64,13 +69,15 @@ export class Relay {
 
   constructor(config: RelayConfig) {
     this.config = resolveConfig(config);
+    this.observability = new Observability(this.events, () => this.config);
     this.install(this.config);
   }
 
   /** Makes `config` the one new requests use (requests in flight keep theirs). */
   private install(config: ResolvedConfig, previous?: RequestHost): void {
     this.registry.apply(config);
-    const runtime = this.registry.runtime(config);
+    this.observability.apply(config);
+    const runtime = { ...this.registry.runtime(config), beforeAttempt: this.observability.beforeAttempt };
     const { governance, cache, now } = config;
     const relay = this;
     this.host = {
@@ -236,12 +243,25 @@ export class Relay {
    * with the first call (or when a handler mounts the stats, health or dashboard routes).
    */
   stats(): StatsSnapshot {
-    return this.statsCollector().snapshot(this.targets(), this.inFlight);
+    return this.observability.stats(this.statsCollector().snapshot(this.targets(), this.inFlight));
   }
 
-  /** Overall and per-target health, as `GET /health` shows it. */
+  /** Overall and per-target health, as `GET /health` shows it; firing alerts make it `degraded`. */
   health(): HealthSnapshot {
-    return this.statsCollector().health(this.targets());
+    return this.observability.health(this.statsCollector().health(this.targets()));
+  }
+
+  /** @internal The request log, started on first use (`GET /requests`, the dashboard). */
+  requestLog(): RequestLog {
+    return this.observability.requestLog();
+  }
+
+  /**
+   * The alert evaluator, when alerts are configured: `firing()` lists the alerts firing
+   * now, `evaluate()` runs every rule at once (tests drive it with an injected `now`).
+   */
+  get alerts(): AlertEvaluator | undefined {
+    return this.observability.alerts;
   }
 
   /** @internal Starts collecting statistics. */
@@ -362,6 +382,8 @@ export class Relay {
     this.stopHealthChecks();
     if (drainMs > 0) await this.inflight.idle(drainMs);
     for (const controller of this.inflight) controller.abort(new RelayClosedError());
+    // After the aborts, so their ends are traced, logged and flushed.
+    await this.observability.close();
     this.settlement.close();
     this.events.clear();
     await this.registry.close();

@@ -15,6 +15,7 @@
 import type { ResolvedTarget } from '../config.js';
 import { ClientClosedError, StreamInterruptedError, type AttemptRecord } from '../errors/index.js';
 import { redact } from '../redact.js';
+import type { ResponseInfo } from '../events.js';
 import type { CommittedStream } from './commit.js';
 import { DONE } from './sse.js';
 import { Splice, type SpliceChunk } from './splice.js';
@@ -48,6 +49,8 @@ export interface StreamHooks {
   resume?(delivered: string, broken: readonly ResolvedTarget[]): Promise<StreamSegment>;
   /** HTTP trailers for the end of the stream (the cost). */
   trailers?(): Record<string, string>;
+  /** Keep the text sent (see {@link RelayStream.text}): the host opted in to content capture. */
+  collectText?: boolean;
   onEnd(outcome: StreamOutcome, error?: StreamInterruptedError): void;
 }
 
@@ -79,6 +82,8 @@ export class RelayStream implements AsyncIterableIterator<string> {
   readonly sentBy: number[] = [0];
   /** Upstream events dropped because they were not valid JSON. */
   dropped = 0;
+  /** Finish reasons seen, one per finished choice. */
+  private readonly finishes: string[] = [];
 
   constructor(
     first: StreamSegment,
@@ -147,6 +152,20 @@ export class RelayStream implements AsyncIterableIterator<string> {
     return out;
   }
 
+  /** Id, model and finish reasons of the answer, for telemetry. */
+  info(): ResponseInfo {
+    const out: ResponseInfo = {};
+    if (typeof this.head?.id === 'string') out.id = this.head.id;
+    if (typeof this.head?.model === 'string') out.model = this.head.model;
+    if (this.finishes.length > 0) out.finishReasons = [...this.finishes];
+    return out;
+  }
+
+  /** The text sent so far, when stream resume or `collectText` keeps it (else empty). */
+  get text(): string {
+    return this.delivered;
+  }
+
   /** The next payload: held chunks first, then the live upstream. */
   private async pull(): Promise<string | undefined> {
     const { held, rest } = this.segment.committed;
@@ -165,7 +184,11 @@ export class RelayStream implements AsyncIterableIterator<string> {
       this.dropped++;
       return;
     }
-    for (const choice of chunk.choices ?? []) if (choice.finish_reason !== null && choice.finish_reason !== undefined) this.finished = true;
+    for (const choice of chunk.choices ?? []) {
+      if (choice.finish_reason === null || choice.finish_reason === undefined) continue;
+      this.finished = true;
+      if (typeof choice.finish_reason === 'string') this.finishes.push(choice.finish_reason);
+    }
     let out: string | undefined = data;
     let changed = false;
     if (chunk.usage !== undefined) {
@@ -184,9 +207,9 @@ export class RelayStream implements AsyncIterableIterator<string> {
         changed = true;
       }
     }
-    if (this.hooks.resume) {
+    this.head ??= { id: chunk.id, created: chunk.created, model: chunk.model };
+    if (this.hooks.resume || this.hooks.collectText) {
       if (this.served.length === 1) {
-        this.head ??= { id: chunk.id, created: chunk.created, model: chunk.model };
         this.track(chunk);
       } else {
         // A continuation: it must look like the same answer going on.
