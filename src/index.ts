@@ -54,7 +54,7 @@ export type { SwitchyardErrorCode, FailureKind, AttemptRecord, ErrorEnvelope } f
 export type { RelayEventMap, RelayEventName, RelayListener } from './events.js';
 export type { BreakerState, BreakerSnapshot } from './policy/breaker.js';
 export type { NodeHandler, NodeHandlerOptions } from './http/node-handler.js';
-export { handleAdmin, handleChatCompletion, handleEmbeddings, handleEndpoint, handleModels, operatorRoutes } from './http/node-handler.js';
+export { handleAdmin, handleChatCompletion, handleCountTokens, handleEmbeddings, handleEndpoint, handleMessages, handleModels, handleResponses, handleStoredResponse, operatorRoutes } from './http/node-handler.js';
 export { sendError } from './http/respond.js';
 export type { OperatorRoute } from './http/node-handler.js';
 export type { StatsSnapshot, HealthSnapshot, TargetStats } from './observe/stats.js';

@@ -6,18 +6,24 @@
 import type { AttemptRecord } from './errors/index.js';
 import type { Strategy } from './options.js';
 import type { BreakerSnapshot } from './policy/breaker.js';
-import type { Endpoint } from './providers/provider.js';
-import type { RelayStream } from './stream/relay-stream.js';
+import type { FormatName } from './formats/format.js';
+import type { ClientStream } from './stream/client-stream.js';
 
 /** One request handed to the relay by an adapter or by host code. */
 export interface RelayRequest {
   /**
-   * Which API the body is for.
+   * Which API the body is in: `chat` (Chat Completions), `responses` (OpenAI Responses),
+   * `messages` (Anthropic Messages) or `embeddings`.
    * @default 'chat'
    */
-  endpoint?: Endpoint;
-  /** The parsed JSON body of a chat completion (or embeddings) request. */
+  format?: FormatName;
+  /** The parsed JSON body of the request, in `format`'s shape. */
   body: unknown;
+  /**
+   * The client's request headers; only those its format passes to a native target are
+   * used (Messages: `anthropic-version`, `anthropic-beta`). Credentials never are.
+   */
+  headers?: Record<string, string | string[] | undefined>;
   /** Aborts the request (the client went away); upstream work stops at once. */
   signal?: AbortSignal;
   /**
@@ -62,7 +68,7 @@ export interface RelayMeta {
 /** A successful relay answer: a complete JSON body or a committed stream. */
 export type RelayResult =
   | { stream: false; meta: RelayMeta; body: Buffer }
-  | { stream: true; meta: RelayMeta; chunks: RelayStream };
+  | { stream: true; meta: RelayMeta; chunks: ClientStream };
 
 /** A chat completion object as returned by `chat()` (OpenAI's `chat.completion`). */
 export type ChatCompletion = Record<string, unknown> & { id: string; object: string; choices: unknown[] };

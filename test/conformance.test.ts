@@ -230,6 +230,45 @@ describe.each(MOUNTS)('$name', (mount) => {
     expect(primary.count + backup.count).toBe(0);
   });
 
+  async function post(path: string, body: Record<string, unknown>, headers: Record<string, string> = {}) {
+    return readAnswer(await send(path, { method: 'POST', headers: { 'content-type': 'application/json', ...headers }, body: JSON.stringify(body) }));
+  }
+
+  it('serves a Responses client (JSON and stream) and keeps the Response for GET and DELETE', async () => {
+    const { primary } = await start();
+    const r = await post('/responses', { model: 'chat', input: 'Say hello' });
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ object: 'response', status: 'completed' });
+    expect(r.json.output[0].content[0].text).toBe(REPLY('primary'));
+    expect(primary.requests[0]!.path).toBe('/v1/chat/completions');
+    const stored = await send(`/responses/${r.json.id}`);
+    expect(stored.status).toBe(200);
+    expect(((await stored.json()) as { id: string }).id).toBe(r.json.id);
+    expect((await send(`/responses/${r.json.id}`, { method: 'DELETE' })).status).toBe(200);
+    expect((await send(`/responses/${r.json.id}`)).status).toBe(404);
+    const streamed = await post('/responses', { model: 'chat', input: 'Say hello', stream: true });
+    expect(streamed.headers.get('content-type')).toMatch(/^text\/event-stream/);
+    const events = streamed.text.split('\n\n').filter(Boolean).map((f) => f.split('\n')[0]);
+    expect(events[0]).toBe('event: response.created');
+    expect(events.at(-1)).toBe('event: response.completed');
+  });
+
+  it('serves a Messages client (JSON and stream), count_tokens, and errors in Anthropic\'s envelope', async () => {
+    await start();
+    const r = await post('/messages', { model: 'chat', max_tokens: 50, messages: MESSAGES });
+    expect(r.status).toBe(200);
+    expect(r.json).toMatchObject({ type: 'message', role: 'assistant', content: [{ type: 'text', text: REPLY('primary') }] });
+    const streamed = await post('/messages', { model: 'chat', max_tokens: 50, messages: MESSAGES, stream: true });
+    const events = streamed.text.split('\n\n').filter(Boolean).map((f) => f.split('\n')[0]);
+    expect(events[0]).toBe('event: message_start');
+    expect(events.at(-1)).toBe('event: message_stop');
+    const count = await post('/messages/count_tokens', { model: 'chat', messages: MESSAGES });
+    expect(count.json.input_tokens).toBeGreaterThan(0);
+    const bad = await post('/messages', { model: 'chat', messages: MESSAGES });
+    expect(bad.status).toBe(400);
+    expect(bad.json).toMatchObject({ type: 'error', error: { type: 'invalid_request_error' } });
+  });
+
   it('leaves the host’s other routes working', async () => {
     await start();
     const res = await send('/health');

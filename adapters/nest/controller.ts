@@ -5,9 +5,24 @@
  * request and response (`@Req`, `@Res`) and hand them to the core, which writes JSON,
  * SSE or the OpenAI error envelope itself.
  */
-import { Controller, Get, Inject, Post, Req, Res, type Type } from '@nestjs/common';
+import { Controller, Delete, Get, Inject, Param, Post, Req, Res, type Type } from '@nestjs/common';
 import type { IncomingMessage, OutgoingHttpHeaders, ServerResponse } from 'node:http';
-import { Relay, RouteNotFoundError, handleAdmin, handleChatCompletion, handleEmbeddings, handleModels, operatorRoutes, sendError, type NodeHandlerOptions, type OperatorRoute } from 'switchyard';
+import {
+  Relay,
+  RouteNotFoundError,
+  handleAdmin,
+  handleChatCompletion,
+  handleCountTokens,
+  handleEmbeddings,
+  handleMessages,
+  handleModels,
+  handleResponses,
+  handleStoredResponse,
+  operatorRoutes,
+  sendError,
+  type NodeHandlerOptions,
+  type OperatorRoute,
+} from 'switchyard';
 
 /**
  * Operator routes the module may serve (`GET {path}/health`, `/stats`, `/dashboard`,
@@ -75,9 +90,34 @@ export class SwitchyardController {
     await handleEmbeddings(this.relay, nodeRequest(req), nodeResponse(res), parsedBody(req));
   }
 
+  @Post('responses')
+  async responses(@Req() req: PlatformRequest, @Res() res: PlatformResponse): Promise<void> {
+    await handleResponses(this.relay, nodeRequest(req), nodeResponse(res), parsedBody(req));
+  }
+
+  @Get('responses/:id')
+  async storedResponse(@Req() req: PlatformRequest, @Res() res: PlatformResponse, @Param('id') id: string): Promise<void> {
+    await handleStoredResponse(this.relay, 'GET', id, nodeResponse(res));
+  }
+
+  @Delete('responses/:id')
+  async deleteResponse(@Req() req: PlatformRequest, @Res() res: PlatformResponse, @Param('id') id: string): Promise<void> {
+    await handleStoredResponse(this.relay, 'DELETE', id, nodeResponse(res));
+  }
+
+  @Post('messages')
+  async messages(@Req() req: PlatformRequest, @Res() res: PlatformResponse): Promise<void> {
+    await handleMessages(this.relay, nodeRequest(req), nodeResponse(res), parsedBody(req));
+  }
+
+  @Post('messages/count_tokens')
+  async countTokens(@Req() req: PlatformRequest, @Res() res: PlatformResponse): Promise<void> {
+    await handleCountTokens(this.relay, nodeRequest(req), nodeResponse(res), parsedBody(req));
+  }
+
   @Get('models')
-  models(@Res() res: PlatformResponse): void {
-    handleModels(this.relay, nodeResponse(res));
+  models(@Req() req: PlatformRequest, @Res() res: PlatformResponse): void {
+    handleModels(this.relay, nodeResponse(res), nodeRequest(req));
   }
 }
 

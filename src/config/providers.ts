@@ -37,7 +37,7 @@ export interface ProviderExtras {
 function keyedConnection(o: Record<string, unknown>, path: string, env: NodeJS.ProcessEnv): Connection {
   const anthropic = o.type === 'anthropic';
   const common = [...COMMON_KEYS, 'apiKey', 'apiKeyEnv'];
-  onlyKeys(o, path, anthropic ? [...common, 'anthropicVersion', 'maxTokens'] : [...common, 'streamUsage']);
+  onlyKeys(o, path, anthropic ? [...common, 'anthropicVersion', 'maxTokens'] : [...common, 'streamUsage', 'responses']);
   const url = baseUrl(anthropic && o.baseURL === undefined ? DEFAULTS.anthropic.baseURL : string(o.baseURL, `${path}.baseURL`), `${path}.baseURL`);
   const secret = apiKey(o, path, env);
   const headers = staticHeaders(o, path);
@@ -76,6 +76,7 @@ export function resolveProvider(
     secret,
     maxTokens: number(o.maxTokens, `${path}.maxTokens`, DEFAULTS.anthropic.maxTokens, 1),
     streamUsage: boolean(o.streamUsage, `${path}.streamUsage`, true),
+    responses: boolean(o.responses, `${path}.responses`, false),
     healthCheck: healthCheck(o.healthCheck, `${path}.healthCheck`),
     maxConnections: number(o.maxConnections, `${path}.maxConnections`, DEFAULTS.maxConnections, 1),
     connectMs: number(timeouts.connectMs, `${path}.timeouts.connectMs`, defaults.timeouts.connectMs, 1),

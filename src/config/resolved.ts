@@ -44,6 +44,8 @@ export interface ResolvedProvider {
   maxTokens: number;
   /** Ask for `stream_options.include_usage` in streams. */
   streamUsage: boolean;
+  /** OpenAI-compatible: it also serves the Responses API natively. */
+  responses: boolean;
   /** Active health checks, when configured. */
   healthCheck?: { intervalMs: number; path: string; timeoutMs: number };
   maxConnections: number;

@@ -10,8 +10,8 @@ import type { ResolvedTarget } from '../config.js';
 import { InvalidRequestError, isSwitchyardError, type FailureKind } from '../errors/index.js';
 import { classifyError, classifyStatus } from '../policy/classify.js';
 import { parseRetryAfter } from '../policy/retry.js';
-import { BadResponse, type ChatBody, type EmbeddingsBody, type Endpoint, type ProviderAdapter, type UpstreamError, type Usage, type UpstreamRequest } from '../providers/provider.js';
-import { readUntilContent, type CommittedStream } from '../stream/commit.js';
+import { BadResponse, type ChatBody, type EmbeddingsBody, type Endpoint, type NativeEvent, type NativeFormat, type ProviderAdapter, type UpstreamError, type Usage, type UpstreamRequest } from '../providers/provider.js';
+import { readUntilContent, readUntilNativeContent, type CommittedStream } from '../stream/commit.js';
 import { linkedController } from '../policy/timeout.js';
 import { redact, redactError, type Secret } from '../redact.js';
 import { authorize } from '../auth/provider-auth.js';
@@ -30,9 +30,21 @@ export interface AttemptFailure {
 }
 
 export type AttemptResult =
-  | { ok: true; stream: false; body: Buffer; usage?: Usage; info?: ResponseInfo }
-  | { ok: true; stream: true; committed: CommittedStream }
+  | { ok: true; stream: false; body: Buffer; usage?: Usage; info?: ResponseInfo; native?: false }
+  | { ok: true; stream: true; committed: CommittedStream; native?: false }
+  /** A native answer: the upstream spoke the client's format, and its answer goes as it came. */
+  | { ok: true; stream: false; body: Buffer; usage?: Usage; info?: ResponseInfo; native: true }
+  | { ok: true; stream: true; committed: CommittedStream<NativeEvent>; native: true }
   | AttemptFailure;
+
+/** How to read a native answer: the provider's events, and the client format's view of them. */
+export interface NativeReading {
+  events: NativeFormat['events'];
+  isContent(event: string | undefined, data: string): boolean;
+  nativeError(event: string | undefined, data: string): { message: string; code: string | null } | undefined;
+  /** Usage of a whole JSON answer. */
+  usage(json: unknown): Usage | undefined;
+}
 
 /** What an attempt needs besides its target. */
 export interface AttemptInput {
@@ -46,8 +58,10 @@ export interface AttemptInput {
   signal: AbortSignal;
   maxResponseBytes: number;
   now: () => number;
-  /** [observe] Extra headers for this request only (`traceparent`). */
+  /** Extra headers for this request only (`traceparent`). */
   headers?: Record<string, string>;
+  /** Set when the request goes to the target natively (in the client's own format). */
+  native?: NativeReading;
 }
 
 /** Largest upstream error body read; the rest is dropped. */
@@ -132,10 +146,19 @@ async function* idleGuard(body: AsyncIterable<Uint8Array>, ms: number, controlle
   }
 }
 
-/** Why a target cannot take a request, and the field at fault when there is one. */
+/** Why a target cannot take a request, the field at fault, and the status a client gets when no target can. */
 export interface Unsupported {
   unsupported: string;
   param?: string | null;
+  status?: number;
+}
+
+/** A translation's refusal as an {@link Unsupported}; anything else is rethrown. */
+export function unsupportedOf(err: unknown): Unsupported {
+  // A value nested too deep to serialise cannot be sent anywhere: the request is at fault.
+  if (err instanceof RangeError) throw new InvalidRequestError('The request is nested too deeply to relay.');
+  if (isSwitchyardError(err)) return { unsupported: err.message, param: err.param, status: err.status };
+  throw err;
 }
 
 /**
@@ -148,10 +171,7 @@ export function prepare(adapter: ProviderAdapter, target: ResolvedTarget, endpoi
   try {
     return endpoint === 'chat' ? adapter.chatRequest(target.provider, body as ChatBody, target.model) : adapter.embeddingsRequest!(target.provider, body as EmbeddingsBody, target.model);
   } catch (err) {
-    // A value nested too deep to serialise cannot be sent anywhere: the request is at fault.
-    if (err instanceof RangeError) throw new InvalidRequestError('The request is nested too deeply to relay.');
-    if (isSwitchyardError(err)) return { unsupported: err.message, param: err.param };
-    throw err;
+    return unsupportedOf(err);
   }
 }
 
@@ -191,7 +211,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
     response = await pool.request({
       path: request.path,
       method: 'POST',
-      headers: input.headers ? { ...input.headers, ...headers } : headers,
+      headers: input.headers || request.headers ? { ...input.headers, ...headers, ...request.headers } : headers,
       body: request.body,
       signal: own.signal,
       // Disabled: the relay runs its own, precise timers (above and in idleGuard).
@@ -225,6 +245,13 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
       };
     }
     const type = String(response.headers['content-type'] ?? '');
+    if (input.stream && type.includes(adapter.streamContentType ?? 'text/event-stream') && input.native) {
+      const events = input.native.events(idleGuard(body, target.idleMs, own.controller), input.maxResponseBytes);
+      const committed = await readUntilNativeContent(events, input.maxResponseBytes, input.native);
+      committed.dispose = own.dispose;
+      streaming = true;
+      return { ok: true, stream: true, committed, native: true };
+    }
     if (input.stream && type.includes(adapter.streamContentType ?? 'text/event-stream')) {
       const chunks = adapter.chunks(idleGuard(body, target.idleMs, own.controller), input.maxResponseBytes, target);
       const committed = await readUntilContent(chunks, input.maxResponseBytes);
@@ -234,6 +261,16 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
     }
     const raw = await readCapped(body, input.maxResponseBytes, target.idleMs, own.controller);
     if (!raw) return { ok: false, kind: 'bad_response', status, detail: 'response body too large' };
+    if (input.native) {
+      if (input.stream) return { ok: false, kind: 'bad_response', status, detail: 'upstream did not stream' };
+      let json: unknown;
+      try {
+        json = JSON.parse(raw.toString('utf8'));
+      } catch {
+        throw new BadResponse('upstream sent a body that is not JSON');
+      }
+      return { ok: true, stream: false, body: raw, usage: input.native.usage(json), native: true };
+    }
     const answer = input.endpoint === 'chat' ? adapter.completion(raw, target) : adapter.embeddings!(raw, target);
     // A JSON completion where a stream was asked for: the upstream ignored `stream`.
     if (input.stream) return { ok: false, kind: 'bad_response', status, detail: 'upstream did not stream' };

@@ -33,8 +33,9 @@ class ChainRun implements HedgeHost {
   private cooldownMs = Infinity;
   /** Targets skipped for their own rate limit or budget. */
   private limited = 0;
-  /** The request field the first unsupported target could not carry. */
+  /** The request field the first unsupported target could not carry, and the status it suggests. */
   private unsupportedParam: string | null | undefined;
+  private unsupportedStatus: number | undefined;
 
   constructor(
     readonly rt: EngineRuntime,
@@ -103,7 +104,10 @@ class ChainRun implements HedgeHost {
   note(outcome: Exclude<TargetOutcome, { type: 'success' }>): void {
     if (outcome.type === 'skipped') {
       if (outcome.why === 'limited') this.limited++;
-      if (outcome.why === 'unsupported') this.unsupportedParam ??= outcome.param;
+      if (outcome.why === 'unsupported') {
+        this.unsupportedParam ??= outcome.param;
+        this.unsupportedStatus ??= outcome.status;
+      }
       if (outcome.why === 'unavailable' && outcome.cooldownMs !== undefined) this.cooldownMs = Math.min(this.cooldownMs, outcome.cooldownMs);
       return;
     }
@@ -154,7 +158,7 @@ class ChainRun implements HedgeHost {
     const { model, attempts } = this.req;
     const tried = this.tried;
     if (tried === 0) {
-      if (attempts.length > 0 && attempts.every((a) => a.outcome === 'unsupported')) return new UnsupportedRequestError(model.name, attempts, this.unsupportedParam ?? null);
+      if (attempts.length > 0 && attempts.every((a) => a.outcome === 'unsupported')) return new UnsupportedRequestError(model.name, attempts, this.unsupportedParam ?? null, this.unsupportedStatus);
       // Every target is over its own limit or budget: as good as rate limited.
       if (this.limited > 0 && !Number.isFinite(this.cooldownMs)) return new RateLimitedError(model.name, attempts, DEFAULTS.retryAfterSeconds);
       const seconds = Number.isFinite(this.cooldownMs) ? Math.max(1, Math.ceil(this.cooldownMs / 1000)) : DEFAULTS.retryAfterSeconds;

@@ -6,7 +6,7 @@
  * handed back once committed and settled when they end. Whatever happens, the ledger is
  * settled or released exactly once.
  */
-import type { ResolvedConfig, ResolvedTarget } from '../config.js';
+import type { ResolvedTarget } from '../config/resolved.js';
 import {
   ClientClosedError,
   DeadlineExceededError,
@@ -15,35 +15,21 @@ import {
   isSwitchyardError,
   type AttemptRecord,
 } from '../errors/index.js';
-import type { RelayEvents } from '../events.js';
-import type { InFlight } from '../inflight.js';
-import type { ResponseCache } from '../governance/cache.js';
-import { Ledger, type LedgerHost, type Served } from '../governance/ledger.js';
+import { Ledger } from '../governance/ledger.js';
 import { abortAfter } from '../policy/timeout.js';
-import { formatUsd } from '../pricing.js';
-import type { ChatBody, EmbeddingsBody, Endpoint, Usage } from '../providers/provider.js';
 import type { RelayMeta, RelayRequest, RelayResult } from '../relay-types.js';
-import { validateChatBody, validateEmbeddingsBody } from '../request.js';
 import { selectModel } from '../routing/select.js';
-import { RelayStream } from '../stream/relay-stream.js';
 import { measurePrompt, promptTokens } from '../tokens/estimate.js';
 import { runChain, type ChainSuccess } from './chain.js';
+import { clientRequest, fromChat, keepResponse } from './client-request.js';
 import { Report, totalCost, type Spent } from './report.js';
 import { completionText, redactKeys } from '../observe/content.js';
-import { resume } from './resume.js';
-import type { ChainRequest, EngineRuntime } from './runtime.js';
+import type { RequestHost } from './host.js';
+import type { ChainRequest } from './runtime.js';
 
-/** What a request borrows from its relay. */
-export interface RequestHost {
-  readonly config: ResolvedConfig;
-  readonly events: RelayEvents;
-  readonly runtime: EngineRuntime;
-  /** Where limits and budgets live, when any are configured. */
-  readonly ledger?: LedgerHost;
-  readonly cache?: ResponseCache;
-  readonly inflight: InFlight;
-  readonly closed: boolean;
-}
+export type { RequestHost } from './host.js';
+import { streamAnswer } from './stream-answer.js';
+
 
 function withoutModels<T extends Record<string, unknown>>(body: T): T {
   const { models: _, ...rest } = body;
@@ -68,21 +54,22 @@ const numberOr = (value: unknown) => (typeof value === 'number' ? value : undefi
 export async function runRequest(host: RequestHost, request: RelayRequest): Promise<RelayResult> {
   if (host.closed) throw new RelayClosedError();
   const { config, events } = host;
-  const endpoint: Endpoint = request.endpoint ?? 'chat';
-  const body: ChatBody | EmbeddingsBody = endpoint === 'chat' ? validateChatBody(request.body) : validateEmbeddingsBody(request.body);
-  const model = selectModel(config, body, request.chain);
+  const format = request.format ?? 'chat';
+  const client = await clientRequest(format, request.body, request.headers ?? {}, host.responses);
+  const { endpoint, stream } = client;
+  const model = selectModel(config, client.request as { model: string; models?: unknown }, request.chain);
   if (endpoint === 'embeddings' && !model.targets.some((t) => host.runtime.adapter(t).embeddingsRequest)) {
     throw new InvalidRequestError(`The model \`${model.name}\` does not support embeddings.`, 'model');
   }
   const requestId = request.requestId ?? crypto.randomUUID();
-  const stream = endpoint === 'chat' && body.stream === true;
   const { now, totalMs } = config;
   const started = now();
   const attempts: AttemptRecord[] = [];
-  const messages = endpoint === 'chat' ? (body as ChatBody).messages : undefined;
+  const body = client.body;
+  const messages = endpoint === 'chat' ? (body as { messages?: unknown[] }).messages : undefined;
   // In the caller's async context: a tracer's active span is the host's request span.
   const report = new Report(events, {
-    requestId, model, endpoint, requested: body.model, caller: request.caller, stream, started, now, attempts,
+    requestId, model, endpoint, requested: client.request.model, caller: request.caller, stream, started, now, attempts,
     maxTokens: numberOr(body.max_completion_tokens ?? body.max_tokens), temperature: numberOr(body.temperature),
     messages: config.requestLog?.prompts && messages ? (JSON.parse(redactKeys(JSON.stringify(messages), [])) as unknown[]) : undefined,
   });
@@ -106,7 +93,7 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
   }
   const metaOf = (provider: string, upstreamModel: string, target?: ResolvedTarget): RelayMeta => ({
     requestId,
-    model: body.model,
+    model: client.request.model,
     provider,
     upstreamModel,
     attempts,
@@ -115,7 +102,7 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
     fallbacks: target ? fallbacksBefore(attempts, target) : [],
     headers: ledger?.headers,
   });
-  const cacheKey = !stream && host.cache ? host.cache.key(endpoint, model.name, body) : undefined;
+  const cacheKey = !stream && host.cache ? host.cache.key(format, model.name, client.request) : undefined;
   if (cacheKey !== undefined) {
     const hit = host.cache!.get(cacheKey);
     if (hit) {
@@ -141,6 +128,7 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
     endpoint,
     // A per-request fallback list is for the relay, not for the upstream.
     body: 'models' in body ? withoutModels(body) : body,
+    plan: client.plan,
     stream,
     signal: controller.signal,
     deadlineAt: started + totalMs,
@@ -171,56 +159,20 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
     const served = [{ target, usage }];
     const costUsd = ledger ? ledger.settle(served) : totalCost(served);
     if (config.content) report.content({ output: completionText(success.body) });
+    // A native answer is already in the client's format; a translated one becomes it.
+    const answer = success.native ? success.body : fromChat(client, success.body, model.name);
+    await keepResponse(client, host.responses, client.plan ? JSON.parse(answer.toString('utf8')) : undefined, success.native ? target.provider.name : undefined).catch(() => {});
     if (cacheKey !== undefined) {
-      host.cache!.set(cacheKey, { body: success.body, provider: meta.provider, upstreamModel: meta.upstreamModel, usage: success.usage });
+      host.cache!.set(cacheKey, { body: answer, provider: meta.provider, upstreamModel: meta.upstreamModel, usage: success.usage });
       meta.cache = 'miss';
     }
     if (costUsd !== undefined) meta.costUsd = costUsd;
     report.complete({ served, costUsd, response: success.info });
-    return { stream: false, meta, body: success.body };
+    return { stream: false, meta, body: answer };
   }
 
   // A stream that has started is bounded by the idle timeout, not the overall deadline.
   clearDeadline();
-  const firstTokenMs = now() - started;
-  const chat = body as ChatBody;
-  /** Usage reported by each segment's upstream, by segment. */
-  const reported: (Usage | undefined)[] = [];
-  const spent = (chunks: RelayStream): Served[] =>
-    chunks.targets.map((t, i) => ({
-      target: t,
-      // A segment that ended without reporting usage still cost something: estimate it.
-      usage: reported[i] ?? { prompt_tokens: promptTokens(estimate, t), completion_tokens: chunks.sentBy[i] ?? 0, estimated: true },
-    }));
-  const chunks: RelayStream = new RelayStream(
-    { committed: success.committed, target },
-    {
-      signal: controller.signal,
-      attempts,
-      keepUsage: (chat.stream_options as { include_usage?: unknown } | undefined)?.include_usage === true,
-      onUsage: (u) => {
-        reported[chunks.targets.length - 1] = { prompt_tokens: Number(u.prompt_tokens ?? 0), completion_tokens: Number(u.completion_tokens ?? 0) };
-        const usd = totalCost(spent(chunks));
-        return usd === undefined ? undefined : { cost_usd: usd };
-      },
-      onBreak: (broken) => host.runtime.breaker(broken).observe(false),
-      collectText: config.content,
-      resume: config.resume ? (delivered, broken) => resume(host.runtime, { ...chain, signal: controller.signal }, delivered, broken) : undefined,
-      trailers: (): Record<string, string> => {
-        const usd = totalCost(spent(chunks));
-        return usd === undefined ? {} : { 'x-switchyard-cost-usd': formatUsd(usd) };
-      },
-      onEnd: (outcome, error) => {
-        release();
-        const served = spent(chunks);
-        const costUsd = ledger ? ledger.settle(served) : totalCost(served);
-        if (config.content) report.content({ output: chunks.text });
-        const end = { served, costUsd, response: chunks.info(), firstTokenMs };
-        if (outcome === 'complete') report.complete(end, chunks.dropped);
-        else if (outcome === 'aborted') report.abandoned(end);
-        else report.failed(error, end);
-      },
-    },
-  );
+  const chunks = streamAnswer(host, { client, chain, success, report, release, ledger, firstTokenMs: now() - started, model: model.name });
   return { stream: true, meta, chunks };
 }

@@ -50,7 +50,7 @@ export async function resume(rt: EngineRuntime, req: ChainRequest, delivered: st
       signal: own.signal,
       deadlineAt: now() + totalMs,
     });
-    if (!success.stream) throw new Error('unreachable: a resumed stream produced a JSON body');
+    if (!success.stream || success.native) throw new Error('unreachable: a resumed stream produced a JSON body or a native stream');
     const dispose = success.committed.dispose;
     success.committed.dispose = () => {
       dispose?.();

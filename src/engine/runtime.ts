@@ -10,7 +10,8 @@ import type { AttemptRecord } from '../errors/index.js';
 import type { RelayEvents } from '../events.js';
 import type { Ledger } from '../governance/ledger.js';
 import type { BreakerState, CircuitBreaker } from '../policy/breaker.js';
-import type { ChatBody, EmbeddingsBody, Endpoint, ProviderAdapter } from '../providers/provider.js';
+import type { ChatBody, EmbeddingsBody, Endpoint, NativeFormatName, ProviderAdapter } from '../providers/provider.js';
+import type { NativeReading, Unsupported } from './attempt.js';
 import type { TargetStats } from '../routing/stats.js';
 import type { PromptEstimate } from '../tokens/estimate.js';
 
@@ -54,12 +55,33 @@ export interface AttemptStart {
   breaker: BreakerState;
 }
 
+/**
+ * A client format other than chat (Responses, Messages): targets that speak it get the
+ * client's own request natively; the others get `ChainRequest.body`, its chat translation.
+ */
+export interface FormatPlan {
+  format: NativeFormatName;
+  /**
+   * The client's request for a native target (a continued Responses conversation differs
+   * by provider). Throws `UnsupportedFeature` when that target cannot take it.
+   */
+  native(target: ResolvedTarget): Record<string, unknown>;
+  /** Why no translated target can take the request (a hosted tool, say), when none can. */
+  untranslatable?: Unsupported;
+  /** How to read the format's native answers. */
+  reading: Omit<NativeReading, 'events'>;
+  /** The client headers a native target receives (Messages: `anthropic-version`, `anthropic-beta`). */
+  headers: Record<string, string>;
+}
+
 /** One client request as the engine sees it. */
 export interface ChainRequest {
   requestId: string;
   model: ResolvedModel;
   endpoint: Endpoint;
   body: ChatBody | EmbeddingsBody;
+  /** The client's format, when it is not chat: native targets are sent its own request. */
+  plan?: FormatPlan;
   /** The body for one target when it differs from `body` (a resumed stream's continuation). */
   bodyFor?: (target: ResolvedTarget) => ChatBody | EmbeddingsBody;
   stream: boolean;

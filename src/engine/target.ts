@@ -20,7 +20,7 @@ import { ClientClosedError, DeadlineExceededError, UpstreamRejectedError, type A
 import type { Admission } from '../policy/breaker.js';
 import { countsAgainstTarget, decide } from '../policy/classify.js';
 import type { UpstreamRequest } from '../providers/provider.js';
-import { attempt, prepare, type AttemptFailure, type AttemptResult, type Unsupported } from './attempt.js';
+import { attempt, prepare, unsupportedOf, type AttemptFailure, type AttemptResult, type NativeReading, type Unsupported } from './attempt.js';
 import { record } from './records.js';
 import type { ChainRequest, EngineRuntime, ProbeClaim } from './runtime.js';
 
@@ -38,11 +38,17 @@ export type TargetOutcome =
    * request), `limited` (over its limits or budget now), `unavailable` (open breaker,
    * drained); `cooldownMs` is how long until it may be tried again, when known.
    */
-  | { type: 'skipped'; why: 'unsupported' | 'limited' | 'unavailable'; cooldownMs?: number; param?: string | null };
+  | { type: 'skipped'; why: 'unsupported' | 'limited' | 'unavailable'; cooldownMs?: number; param?: string | null; status?: number };
+
+/** A target's upstream request, built once per request; `native` when it goes in the client's format. */
+interface Prepared {
+  request: UpstreamRequest;
+  native?: NativeReading;
+}
 
 export class TargetPipeline {
   /** Upstream requests built so far, per target binding. */
-  private readonly prepared = new Map<ResolvedTarget, UpstreamRequest | Unsupported>();
+  private readonly prepared = new Map<ResolvedTarget, Prepared | Unsupported>();
   /** After a context-length error: targets with a window this small or smaller cannot help. */
   private windowFloor = 0;
 
@@ -55,7 +61,7 @@ export class TargetPipeline {
   async run(target: ResolvedTarget, n: number, signal: AbortSignal, cause: AttemptCause): Promise<TargetOutcome> {
     const { rt, req } = this;
     const upstream = this.request(target);
-    if ('unsupported' in upstream) return this.unsupported(target, upstream.unsupported, upstream.param);
+    if ('unsupported' in upstream) return this.unsupported(target, upstream.unsupported, upstream.param, upstream.status);
     if (rt.draining(target)) return this.skip(target, 'provider draining', 'unavailable');
     if (this.windowFloor > 0 && target.contextWindow !== undefined && target.contextWindow <= this.windowFloor) {
       return this.unsupported(target, 'context window too small');
@@ -111,13 +117,32 @@ export class TargetPipeline {
     return { type: 'failure', failure: result, action: this.verdict(target, result, admission, giveBack) };
   }
 
-  private request(target: ResolvedTarget): UpstreamRequest | Unsupported {
+  private request(target: ResolvedTarget): Prepared | Unsupported {
     let upstream = this.prepared.get(target);
     if (!upstream) {
-      upstream = prepare(this.rt.adapter(target), target, this.req.endpoint, this.req.bodyFor?.(target) ?? this.req.body);
+      upstream = this.prepare(target);
       this.prepared.set(target, upstream);
     }
     return upstream;
+  }
+
+  /** The target's upstream request: native in the client's format where it speaks it, else translated. */
+  private prepare(target: ResolvedTarget): Prepared | Unsupported {
+    const { req } = this;
+    const adapter = this.rt.adapter(target);
+    const plan = req.plan;
+    const native = plan && adapter.native?.(plan.format, target.provider, target.model);
+    if (plan && native) {
+      const reading: NativeReading = { ...plan.reading, events: native.events };
+      try {
+        return { request: native.request(target.provider, plan.native(target), target.model, plan.headers), native: reading };
+      } catch (err) {
+        return unsupportedOf(err);
+      }
+    }
+    if (plan?.untranslatable) return plan.untranslatable;
+    const request = prepare(adapter, target, req.endpoint, req.bodyFor?.(target) ?? req.body);
+    return 'unsupported' in request ? request : { request };
   }
 
   /** The longest a probe can take to reach its verdict: a stream's first-token limit, or the deadline. */
@@ -132,12 +157,12 @@ export class TargetPipeline {
   }
 
   /** A target that cannot take this request: the rules decide (by default: fall back). */
-  private unsupported(target: ResolvedTarget, detail: string, param?: string | null): TargetOutcome {
+  private unsupported(target: ResolvedTarget, detail: string, param?: string | null, status?: number): TargetOutcome {
     this.req.attempts.push(record(target, 'unsupported', 0, undefined, detail));
     if (decide(target, 'unsupported') === 'return') {
-      throw new UpstreamRejectedError(400, detail, { param, attempts: this.req.attempts });
+      throw new UpstreamRejectedError(status ?? 400, detail, { param, attempts: this.req.attempts });
     }
-    return { type: 'skipped', why: 'unsupported', param };
+    return { type: 'skipped', why: 'unsupported', param, status };
   }
 
   private reason(signal: AbortSignal): unknown {
@@ -146,7 +171,7 @@ export class TargetPipeline {
   }
 
   /** The attempt with its statistics, record and event. Throws the signal's reason when it aborts. */
-  private async attempt(target: ResolvedTarget, upstream: UpstreamRequest, n: number, signal: AbortSignal, cause: AttemptCause): Promise<AttemptResult> {
+  private async attempt(target: ResolvedTarget, upstream: Prepared, n: number, signal: AbortSignal, cause: AttemptCause): Promise<AttemptResult> {
     const { rt, req } = this;
     const { now } = rt.config;
     const role = cause === 'hedge' || cause === 'resume' ? cause : undefined;
@@ -160,7 +185,8 @@ export class TargetPipeline {
         adapter: rt.adapter(target),
         target,
         endpoint: req.endpoint,
-        request: upstream,
+        request: upstream.request,
+        native: upstream.native,
         stream: req.stream,
         signal,
         maxResponseBytes: rt.config.maxResponseBytes,

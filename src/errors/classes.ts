@@ -67,9 +67,14 @@ export class AllTargetsFailedError extends SwitchyardError {
 
 /** No target could take the request at all (HTTP 400); `param` is the field the first could not carry. */
 export class UnsupportedRequestError extends SwitchyardError {
-  constructor(model: string, attempts: AttemptRecord[], param: string | null = null) {
+  constructor(model: string, attempts: AttemptRecord[], param: string | null = null, status?: number) {
     const reasons = [...new Set(attempts.filter((a) => a.outcome === 'unsupported').map((a) => `${a.provider}/${a.model}: ${a.detail}`))];
-    super('ERR_SWITCHYARD_UNSUPPORTED_REQUEST', `No target of \`${model}\` can serve this request (${reasons.join('; ')}).`, { attempts, param });
+    // A refusal that names its own 4xx (a stored response not found: 404) keeps it.
+    super('ERR_SWITCHYARD_UNSUPPORTED_REQUEST', `No target of \`${model}\` can serve this request (${reasons.join('; ')}).`, {
+      attempts,
+      param,
+      ...(status !== undefined && status >= 400 && status < 500 && status !== 400 ? { status } : {}),
+    });
   }
 }
 

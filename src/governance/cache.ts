@@ -8,8 +8,9 @@
  * answered from them.
  */
 import { createHash } from 'node:crypto';
-import type { ResolvedCache } from '../config.js';
-import type { Endpoint, Usage } from '../providers/provider.js';
+import type { ResolvedCache } from '../config/resolved.js';
+import type { FormatName } from '../formats/format.js';
+import type { Usage } from '../providers/provider.js';
 
 /** A cached answer. */
 export interface CacheEntry {
@@ -40,8 +41,11 @@ export class ResponseCache {
   ) {}
 
   /** The cache key of a request, or undefined when it must not be cached. */
-  key(endpoint: Endpoint, routedBy: string, body: Record<string, unknown>): string | undefined {
-    if (endpoint === 'chat' && !this.options.anyTemperature && body.temperature !== 0) return undefined;
+  key(format: FormatName, routedBy: string, body: Record<string, unknown>): string | undefined {
+    if (format !== 'embeddings' && !this.options.anyTemperature && body.temperature !== 0) return undefined;
+    // A conversation continued by id depends on stored state, not on the body alone.
+    if (body.previous_response_id !== undefined && body.previous_response_id !== null) return undefined;
+    const endpoint = format;
     return createHash('sha256').update(endpoint).update('\0').update(routedBy).update('\0').update(normalise(body)).digest('base64');
   }
 

@@ -4,6 +4,7 @@
  * handler and the relay that builds it do not import each other.
  */
 import type { IncomingMessage } from 'node:http';
+import type { ResponseStateStore } from '../formats/responses/state.js';
 import type { RequestLog } from '../observe/request-log/log.js';
 import type { HealthSnapshot, StatsSnapshot } from '../observe/stats.js';
 import type { RelayRequest, RelayResult, TargetStatus } from '../relay-types.js';
@@ -12,6 +13,10 @@ export interface HandlerRelay {
   handle(request: RelayRequest): Promise<RelayResult>;
   callerOf(req: IncomingMessage): string | undefined;
   modelsBody(): Buffer;
+  /** The public models, in OpenAI's list shape. */
+  models(): { data: { id: string }[] };
+  /** The stored Responses (`GET` and `DELETE /responses/{id}`). */
+  responseState(): ResponseStateStore;
   targets(): TargetStatus[];
   stats(): StatsSnapshot;
   health(): HealthSnapshot;

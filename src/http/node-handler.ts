@@ -7,7 +7,9 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ClientClosedError, InvalidRequestError, MethodNotAllowedError, RouteNotFoundError, isSwitchyardError, type AttemptRecord } from '../errors/index.js';
-import type { Endpoint } from '../providers/provider.js';
+import { anthropicModelList, countTokens, validateMessagesRequest } from '../formats/messages/index.js';
+import { deleteStoredResponse, getStoredResponse } from '../formats/responses/stored.js';
+import type { FormatName } from '../formats/format.js';
 import type { HandlerRelay as Relay } from './handler-relay.js';
 import { DASHBOARD_HTML } from '../observe/dashboard-page.js';
 import { serveRequestLog } from '../observe/request-log/feed.js';
@@ -59,6 +61,14 @@ export interface NodeHandlerOptions {
   admin?: boolean;
 }
 
+/** The relay's API routes below the prefix, by the format each speaks. */
+const ROUTES: Record<string, FormatName> = {
+  '/chat/completions': 'chat',
+  '/embeddings': 'embeddings',
+  '/responses': 'responses',
+  '/messages': 'messages',
+};
+
 /** A `node:http` request listener that also works as Connect/Express middleware. */
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void;
 
@@ -70,12 +80,13 @@ function requestIdOf(req: IncomingMessage): string {
 }
 
 /**
- * Serves one request for `endpoint` on raw Node objects. `parsedBody` is a body a host
- * framework already parsed; without it the request stream is read.
+ * Serves one request in `format` (`chat`, `responses`, `messages`, `embeddings`) on raw
+ * Node objects, answering errors in that format's own envelope. `parsedBody` is a body a
+ * host framework already parsed; without it the request stream is read.
  */
 export async function handleEndpoint(
   relay: Relay,
-  endpoint: Endpoint,
+  format: FormatName,
   req: IncomingMessage,
   res: ServerResponse,
   parsedBody?: unknown,
@@ -91,13 +102,14 @@ export async function handleEndpoint(
   let stopHeartbeat: (() => void) | undefined;
   try {
     const body = await readJsonBody(req, relay.maxBodyBytes, parsedBody, relay.bodyTimeoutMs);
-    if (endpoint === 'chat' && relay.heartbeatMs > 0 && (body as { stream?: unknown } | null)?.stream === true) {
+    if (format !== 'embeddings' && relay.heartbeatMs > 0 && (body as { stream?: unknown } | null)?.stream === true) {
       stopHeartbeat = startHeartbeat(res, relay.heartbeatMs);
     }
     const chain = req.headers['x-switchyard-chain'];
     const result = await relay.handle({
-      endpoint,
+      format,
       body,
+      headers: req.headers,
       controller,
       requestId,
       chain: typeof chain === 'string' ? chain : undefined,
@@ -110,12 +122,12 @@ export async function handleEndpoint(
   } catch (err) {
     stopHeartbeat?.();
     if (err instanceof ClientClosedError) return;
-    if (res.headersSent) return sendStreamError(res, err);
+    if (res.headersSent) return sendStreamError(res, err, format);
     const attempts: AttemptRecord[] = isSwitchyardError(err) ? err.attempts : [];
     const headers = metaHeaders({ requestId, attempts }, debug);
     // A body we did not finish reading would be parsed as the next request on this socket.
     if (isSwitchyardError(err) && (err.status === 413 || err.status === 408)) headers.connection = 'close';
-    sendError(res, err, headers);
+    sendError(res, err, headers, format);
   } finally {
     res.off('close', onClose);
   }
@@ -131,8 +143,40 @@ export function handleEmbeddings(relay: Relay, req: IncomingMessage, res: Server
   return handleEndpoint(relay, 'embeddings', req, res, parsedBody);
 }
 
-/** Serves `GET /models`. */
-export function handleModels(relay: Relay, res: ServerResponse): void {
+/** Serves one OpenAI Responses request (`POST /responses`); see {@link handleEndpoint}. */
+export function handleResponses(relay: Relay, req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<void> {
+  return handleEndpoint(relay, 'responses', req, res, parsedBody);
+}
+
+/** Serves one Anthropic Messages request (`POST /messages`); see {@link handleEndpoint}. */
+export function handleMessages(relay: Relay, req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<void> {
+  return handleEndpoint(relay, 'messages', req, res, parsedBody);
+}
+
+/**
+ * `POST /messages/count_tokens`: the relay's estimate of a Messages request's input
+ * tokens (the same estimate its limits and budgets use; an estimate, not a count).
+ */
+export async function handleCountTokens(relay: Relay, req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<void> {
+  try {
+    const body = await readJsonBody(req, relay.maxBodyBytes, parsedBody, relay.bodyTimeoutMs);
+    const request = validateMessagesRequest(body, { countTokens: true });
+    sendJson(res, 200, {}, JSON.stringify(await countTokens(request)));
+  } catch (err) {
+    sendError(res, err, {}, 'messages');
+  }
+}
+
+/** `GET` or `DELETE /responses/{id}`: a Response the relay stored, or a 404 in OpenAI's envelope. */
+export async function handleStoredResponse(relay: Relay, method: 'GET' | 'DELETE', id: string, res: ServerResponse): Promise<void> {
+  const state = relay.responseState();
+  const answer = method === 'GET' ? await getStoredResponse(state, id) : await deleteStoredResponse(state, id);
+  sendJson(res, answer.status, answer.headers, JSON.stringify(answer.body));
+}
+
+/** Serves `GET /models`: OpenAI's list, or Anthropic's for a request that carries `anthropic-version`. */
+export function handleModels(relay: Relay, res: ServerResponse, req?: IncomingMessage): void {
+  if (typeof req?.headers['anthropic-version'] === 'string') return sendJson(res, 200, {}, JSON.stringify(anthropicModelList(relay.models().data.map((m) => m.id))));
   sendJson(res, 200, {}, relay.modelsBody());
 }
 
@@ -215,17 +259,26 @@ export function createNodeHandler(relay: Relay, options: NodeHandlerOptions): No
     const q = url.indexOf('?');
     const path = q === -1 ? url : url.slice(0, q);
     const route = path.startsWith(prefix) ? path.slice(prefix.length) : undefined;
-    const endpoint = route === '/chat/completions' ? 'chat' : route === '/embeddings' ? 'embeddings' : undefined;
-    if (endpoint) {
+    const format = route === undefined ? undefined : ROUTES[route];
+    if (format) {
       if (req.method === 'POST') {
-        handleEndpoint(relay, endpoint, req, res).catch(() => res.destroy());
+        handleEndpoint(relay, format, req, res).catch(() => res.destroy());
         return;
       }
-      return sendError(res, new MethodNotAllowedError(req.method ?? '', 'POST'), {});
+      return sendError(res, new MethodNotAllowedError(req.method ?? '', 'POST'), {}, format);
+    }
+    if (route === '/messages/count_tokens') {
+      if (req.method === 'POST') return void handleCountTokens(relay, req, res).catch(() => res.destroy());
+      return sendError(res, new MethodNotAllowedError(req.method ?? '', 'POST'), {}, 'messages');
     }
     if (route === '/models') {
-      if (req.method === 'GET' || req.method === 'HEAD') return handleModels(relay, res);
+      if (req.method === 'GET' || req.method === 'HEAD') return handleModels(relay, res, req);
       return sendError(res, new MethodNotAllowedError(req.method ?? '', 'GET'), {});
+    }
+    const stored = route?.startsWith('/responses/') ? decodeURIComponent(route.slice('/responses/'.length)) : undefined;
+    if (stored !== undefined && stored.length > 0 && !stored.includes('/')) {
+      if (req.method === 'GET' || req.method === 'DELETE') return void handleStoredResponse(relay, req.method, stored, res).catch((err: unknown) => sendError(res, err, {}, 'responses'));
+      return sendError(res, new MethodNotAllowedError(req.method ?? '', 'GET, DELETE'), {}, 'responses');
     }
     if (options.admin && (route === '/admin/breaker' || route === '/admin/drain')) {
       if (req.method !== 'POST') return sendError(res, new MethodNotAllowedError(req.method ?? '', 'POST'), {});

@@ -7,7 +7,8 @@ import type { ServerResponse } from 'node:http';
 import { toErrorResponse, type AttemptRecord } from '../errors/index.js';
 import { formatUsd } from '../pricing.js';
 import type { RelayMeta } from '../relay-types.js';
-import type { RelayStream } from '../stream/relay-stream.js';
+import { formats, type ClientFormat, type FormatName } from '../formats/index.js';
+import type { ClientStream } from '../stream/client-stream.js';
 import { frame } from '../stream/sse.js';
 
 /**
@@ -46,9 +47,12 @@ export function sendJson(res: ServerResponse, status: number, headers: Record<st
   res.end(body);
 }
 
-/** Writes an error as OpenAI's envelope with the status decided in `errors.ts`. */
-export function sendError(res: ServerResponse, err: unknown, headers: Record<string, string>): void {
-  const { status, headers: errorHeaders, body } = toErrorResponse(err);
+/**
+ * Writes an error in the envelope of the client's format (OpenAI's by default, with the
+ * status decided by the error catalogue; Anthropic's for a Messages client).
+ */
+export function sendError(res: ServerResponse, err: unknown, headers: Record<string, string>, format: FormatName = 'chat'): void {
+  const { status, headers: errorHeaders, body } = format === 'chat' ? toErrorResponse(err) : formats[format].errorResponse(err);
   try {
     sendJson(res, status, { ...headers, ...errorHeaders }, JSON.stringify(body));
   } catch {
@@ -80,10 +84,11 @@ export function startHeartbeat(res: ServerResponse, ms: number): () => void {
   return () => clearInterval(timer);
 }
 
-/** Ends a response whose headers are already out with an error event. */
-export function sendStreamError(res: ServerResponse, err: unknown): void {
+/** Ends a response whose headers are already out (heartbeats) with the format's error event. */
+export function sendStreamError(res: ServerResponse, err: unknown, format: FormatName = 'chat'): void {
   if (res.destroyed || res.writableEnded) return;
-  res.write(frame(JSON.stringify(toErrorResponse(err).body)));
+  const f = format === 'embeddings' || format === 'chat' ? undefined : formats[format];
+  res.write(f ? (f as ClientFormat).fromChatStream({ request: {}, model: '' }).error(err).join('') : frame(JSON.stringify(toErrorResponse(err).body)));
   res.end();
 }
 
@@ -101,11 +106,12 @@ function drained(res: ServerResponse): Promise<void> {
 }
 
 /**
- * Streams `chunks` as Server-Sent Events. Waits for `drain` when the client reads slower
- * than the upstream writes, so memory stays bounded. A stream that breaks after it
- * started ends with an OpenAI error event, never a hung socket.
+ * Writes `frames` (complete SSE frames in the client's format) as they come. Waits for
+ * `drain` when the client reads slower than the upstream writes, so memory stays
+ * bounded. A stream that breaks after it started ends with the format's error event
+ * (the frames carry it), never a hung socket.
  */
-export async function sendStream(res: ServerResponse, headers: Record<string, string>, chunks: RelayStream): Promise<void> {
+export async function sendStream(res: ServerResponse, headers: Record<string, string>, chunks: ClientStream): Promise<void> {
   try {
     if (!res.headersSent) {
       res.writeHead(200, { ...headers, ...SSE_HEADERS });
@@ -126,7 +132,7 @@ export async function sendStream(res: ServerResponse, headers: Record<string, st
         res.cork();
         process.nextTick(uncork);
       }
-      if (!res.write(frame(data))) await drained(res);
+      if (!res.write(data)) await drained(res);
       if (res.destroyed) break;
     }
   } catch (err) {

@@ -31,6 +31,14 @@ export interface OpenAIProviderConfig {
    * @default true
    */
   streamUsage?: boolean;
+  /**
+   * The provider also serves OpenAI's Responses API (`POST {baseURL}/responses`): a
+   * Responses client's request goes to it natively, untranslated, so reasoning items,
+   * encrypted reasoning and hosted tools survive. Without it Responses clients are
+   * translated to chat completions for this provider.
+   * @default false
+   */
+  responses?: boolean;
   /** Per-provider overrides of the global `breaker`. */
   breaker?: BreakerOptions;
   /** Per-provider failover rules. */

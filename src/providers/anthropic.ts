@@ -8,6 +8,7 @@
 import { toMessagesRequest } from './anthropic-request.js';
 import { errorOf, toChatCompletion } from './anthropic-response.js';
 import { anthropicChunks } from './anthropic-stream.js';
+import { nativeMessages } from './native.js';
 import type { ProviderAdapter } from './provider.js';
 
 /**
@@ -22,6 +23,9 @@ import type { ProviderAdapter } from './provider.js';
  * ```
  */
 export const anthropicProvider: ProviderAdapter = {
+  // A Messages client's body goes as it came.
+  native: (format) => (format === 'messages' ? nativeMessages : undefined),
+
   chatRequest(provider, body, model) {
     return {
       path: `${provider.basePath}/messages`,

@@ -6,6 +6,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import { readEvents } from '../stream/sse.js';
+import { nativeResponses } from './native.js';
 import { BadResponse, infoOf, usageOf, type Answer, type ChatBody, type ProviderAdapter, type UpstreamError } from './provider.js';
 
 function errorOf(value: unknown): UpstreamError | undefined {
@@ -41,6 +42,9 @@ function checked(raw: Buffer, field: 'choices' | 'data'): Answer {
 }
 
 export const openaiProvider: ProviderAdapter = {
+  // The Responses API, where the provider says it has one (`responses: true`).
+  native: (format, provider) => (format === 'responses' && provider.responses ? nativeResponses : undefined),
+
   chatRequest(provider, body: ChatBody, model) {
     const path = `${provider.basePath}/chat/completions`;
     const options = body.stream_options as { include_usage?: boolean } | undefined;

@@ -17,6 +17,8 @@ export interface UpstreamRequest {
   /** Path below the provider's origin, base path included. */
   path: string;
   body: string;
+  /** Headers of this request only, over the provider's own (a native client's `anthropic-beta`). */
+  headers?: Record<string, string>;
 }
 
 /** What an upstream error body said, in OpenAI's terms. */
@@ -92,6 +94,30 @@ export interface AnswerContext {
 /** The API operations the relay serves. */
 export type Endpoint = 'chat' | 'embeddings';
 
+/** The client formats a provider may speak natively besides chat. */
+export type NativeFormatName = 'responses' | 'messages';
+
+/** One SSE event of a native stream: its name (when the upstream names it) and data. */
+export interface NativeEvent {
+  event?: string;
+  data: string;
+}
+
+/**
+ * A client format a provider speaks natively for a model: the client's own body goes
+ * upstream (only `model` changes) and the answer comes back untranslated, so nothing is
+ * lost (reasoning items, hosted tools, thinking signatures, `cache_control`).
+ */
+export interface NativeFormat {
+  /**
+   * The upstream request for the client's `body` on `model`. `clientHeaders` are the
+   * client's headers the format lets through (Messages: `anthropic-version`, `anthropic-beta`).
+   */
+  request(provider: ResolvedProvider, body: Record<string, unknown>, model: string, clientHeaders: Record<string, string>): UpstreamRequest;
+  /** The upstream's stream as events of the client's format. */
+  events(body: AsyncIterable<Uint8Array>, maxEventBytes: number): AsyncGenerator<NativeEvent>;
+}
+
 export interface ProviderAdapter {
   /** Builds the upstream request for `model` on `provider`. */
   chatRequest(provider: ResolvedProvider, body: ChatBody, model: string): UpstreamRequest;
@@ -120,4 +146,6 @@ export interface ProviderAdapter {
    * @default 'text/event-stream'
    */
   streamContentType?: string;
+  /** The client format other than chat this provider speaks natively for `model`, if it does. */
+  native?(format: NativeFormatName, provider: ResolvedProvider, model: string): NativeFormat | undefined;
 }

@@ -24,6 +24,7 @@ import type { RelayConfig } from '../options.js';
 import { startHealthChecks } from '../routing/health.js';
 import type { AlertEvaluator } from '../observe/alerts/evaluator.js';
 import type { RequestLog } from '../observe/request-log/log.js';
+import { ResponseStateStore } from '../formats/responses/state.js';
 import { Observability } from './observability.js';
 import { Operator } from './operator.js';
 import { Registry } from './registry.js';
@@ -57,6 +58,8 @@ export class Relay {
   private readonly inflight = new InFlight();
   /** Store corrections after requests, retried in the background when the store fails. */
   private readonly settlement = new Settlement(this.events, () => this.config.governance.onStoreError.retry);
+  /** Stored Responses, on the configured store (kept across updates while the store stays). */
+  private responses!: ResponseStateStore;
   /** Traces, GenAI metrics, the request log and alerts. */
   private readonly observability: Observability;
   private stopHealthChecks: () => void = () => {};
@@ -73,6 +76,13 @@ export class Relay {
     this.install(this.config);
   }
 
+  private responseStore(config: ResolvedConfig): ResponseStateStore {
+    if (this.responses?.store !== config.governance.store) {
+      this.responses = new ResponseStateStore({ store: config.governance.store, now: config.now });
+    }
+    return this.responses;
+  }
+
   /** Makes `config` the one new requests use (requests in flight keep theirs). */
   private install(config: ResolvedConfig, previous?: RequestHost): void {
     this.registry.apply(config);
@@ -87,6 +97,7 @@ export class Relay {
       ledger: governance.active ? { governance, events: this.events, settlement: this.settlement, now } : undefined,
       // The cache survives an update when it stays on: its answers do not depend on config.
       cache: cache ? (previous?.cache ?? new ResponseCache(cache, now)) : undefined,
+      responses: this.responseStore(config),
       inflight: this.inflight,
       get closed() {
         return relay.closed;
@@ -200,6 +211,11 @@ export class Relay {
     };
   }
 
+  /** @internal The stored Responses (`previous_response_id`, `GET /responses/{id}`). */
+  responseState(): ResponseStateStore {
+    return this.responses;
+  }
+
   /** @internal The model list, serialised once. */
   modelsBody(): Buffer {
     return this.modelList;
@@ -302,7 +318,7 @@ export class Relay {
    * ```
    */
   async embeddings(body: Record<string, unknown>, options: CallOptions = {}): Promise<EmbeddingList> {
-    const result = await this.handle({ endpoint: 'embeddings', body, signal: options.signal, requestId: options.requestId, caller: options.caller });
+    const result = await this.handle({ format: 'embeddings', body, signal: options.signal, requestId: options.requestId, caller: options.caller });
     if (result.stream) throw new Error('unreachable: an embeddings request produced a stream');
     return JSON.parse(result.body.toString('utf8')) as EmbeddingList;
   }
@@ -326,9 +342,12 @@ export class Relay {
       async next(): Promise<IteratorResult<ChatCompletionChunk>> {
         for (;;) {
           const next = await chunks.next();
+          if (chunks.failure) throw chunks.failure;
           if (next.done) return { done: true, value: undefined };
-          if (next.value === '[DONE]') continue;
-          return { done: false, value: JSON.parse(next.value) as ChatCompletionChunk };
+          // Chat frames are `data: <payload>\n\n`.
+          const payload = next.value.slice('data: '.length, -2);
+          if (payload === '[DONE]') continue;
+          return { done: false, value: JSON.parse(payload) as ChatCompletionChunk };
         }
       },
       async return(): Promise<IteratorResult<ChatCompletionChunk>> {

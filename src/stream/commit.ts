@@ -6,15 +6,15 @@
  * the engine may fail over; after it, the response is the client's and cannot be
  * retried, because the client has already seen part of an answer.
  */
-import { BadResponse } from '../providers/provider.js';
+import { BadResponse, type NativeEvent } from '../providers/provider.js';
 import { DONE } from './sse.js';
 
 /** A stream that produced content: the chunks read so far and the rest of it. */
-export interface CommittedStream {
-  /** Chunk payloads read before and including the first content chunk. */
-  held: string[];
+export interface CommittedStream<T = string> {
+  /** Chunk payloads (or native events) read before and including the first content chunk. */
+  held: T[];
   /** The remaining payloads; not started yet. */
-  rest: AsyncGenerator<string>;
+  rest: AsyncGenerator<T>;
   /** True when the upstream already finished (`[DONE]` is the last held payload). */
   done: boolean;
   /** Releases the attempt's timers and signal links once the stream is over. */
@@ -48,28 +48,58 @@ export function hasContent(chunk: unknown): boolean {
  * unless it ended properly with `[DONE]` (an empty answer is still an answer).
  */
 export async function readUntilContent(chunks: AsyncGenerator<string>, maxHeldBytes: number): Promise<CommittedStream> {
-  const held: string[] = [];
+  return holdUntil(chunks, maxHeldBytes, (data) => data.length, (data) => {
+    if (data === DONE) return 'done';
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(data);
+    } catch {
+      throw new BadResponse('upstream sent an SSE event that is not JSON');
+    }
+    return hasContent(parsed) ? 'content' : 'held';
+  });
+}
+
+/** What a reader of a stream's start says of one item. */
+type Verdict = 'held' | 'content' | 'done';
+
+/**
+ * Reads `items` until `judge` finds content (or the end), holding what came before.
+ * Throws what `judge` or the transport throws, and {@link BadResponse} for a stream that
+ * ends before any content or holds too much; the upstream is released then.
+ */
+export async function holdUntil<T>(items: AsyncGenerator<T>, maxHeldBytes: number, size: (item: T) => number, judge: (item: T) => Verdict): Promise<CommittedStream<T>> {
+  const held: T[] = [];
   let heldBytes = 0;
   try {
     for (;;) {
-      const next = await chunks.next();
+      const next = await items.next();
       if (next.done) throw new BadResponse('upstream stream ended before any content');
-      const data = next.value;
-      held.push(data);
+      held.push(next.value);
       // An upstream that streams preamble and never content is not buffered without end.
-      heldBytes += data.length;
+      heldBytes += size(next.value);
       if (heldBytes > maxHeldBytes) throw new BadResponse(`upstream sent over ${maxHeldBytes} bytes before any content`);
-      if (data === DONE) return { held, rest: chunks, done: true };
-      let parsed: unknown;
-      try {
-        parsed = JSON.parse(data);
-      } catch {
-        throw new BadResponse('upstream sent an SSE event that is not JSON');
-      }
-      if (hasContent(parsed)) return { held, rest: chunks, done: false };
+      const verdict = judge(next.value);
+      if (verdict !== 'held') return { held, rest: items, done: verdict === 'done' };
     }
   } catch (err) {
-    await chunks.return(undefined).catch(() => {});
+    await items.return(undefined).catch(() => {});
     throw err;
   }
+}
+
+/**
+ * The commit point of a native stream (the client's own format): the first event the
+ * format calls content. An in-band error event before it fails the attempt (invisibly).
+ */
+export function readUntilNativeContent(
+  events: AsyncGenerator<NativeEvent>,
+  maxHeldBytes: number,
+  reading: { isContent(event: string | undefined, data: string): boolean; nativeError(event: string | undefined, data: string): { message: string; code: string | null } | undefined },
+): Promise<CommittedStream<NativeEvent>> {
+  return holdUntil(events, maxHeldBytes, (e) => e.data.length, (e) => {
+    const error = reading.nativeError(e.event, e.data);
+    if (error) throw new BadResponse(error.message, { message: error.message, code: error.code, type: error.code ?? undefined });
+    return reading.isContent(e.event, e.data) ? 'content' : 'held';
+  });
 }

@@ -72,11 +72,14 @@ const ITEM = 'responses:item:';
  */
 export class ResponseStateStore {
   private readonly values: Values;
+  /** The store it keeps values in, when it was given one. */
+  readonly store: ResponseStateOptions['store'];
   private readonly ttlMs: number;
   private readonly maxRecordBytes: number;
 
   constructor(options: ResponseStateOptions = {}) {
     const store = options.store;
+    this.store = store;
     if (store?.putValue && store.getValue && store.deleteValue) {
       this.values = store as Values;
     } else {

@@ -10,8 +10,11 @@ import { toMessagesRequest } from '../anthropic-request.js';
 import { toChatCompletion } from '../anthropic-response.js';
 import { anthropicEventChunks } from '../anthropic-stream.js';
 import { bedrockClaudeEvents, bedrockModelPath, claudeOnCloud, isBedrockClaude } from '../claude-cloud.js';
-import type { AnswerContext, ProviderAdapter } from '../provider.js';
-import type { ResolvedProvider } from '../../config.js';
+import { withoutUnsignedThinking } from '../../formats/messages/native-request.js';
+import type { MessagesRequest } from '../../formats/messages/types.js';
+import { betasOf } from '../native.js';
+import type { AnswerContext, NativeFormat, ProviderAdapter } from '../provider.js';
+import type { ResolvedProvider } from '../../config/resolved.js';
 import { converseChunks, converseCompletion } from './converse-response.js';
 import { toConverseRequest } from './converse-request.js';
 import { bedrockEmbeddings, bedrockEmbeddingsRequest } from './embeddings.js';
@@ -25,6 +28,13 @@ function viaInvoke(provider: ResolvedProvider, model: string): boolean {
 
 const invoked = (context: AnswerContext | undefined) => context !== undefined && viaInvoke(context.provider, context.model);
 
+/** Anthropic's Messages API on Bedrock: the body through InvokeModel, the events unwrapped from AWS's framing. */
+const bedrockMessages: NativeFormat = {
+  request: (provider, body, model, clientHeaders) =>
+    claudeOnCloud(provider, withoutUnsignedThinking(body as unknown as MessagesRequest) as unknown as Record<string, unknown>, model, { betas: betasOf(clientHeaders) }),
+  events: (body, maxEventBytes) => bedrockClaudeEvents(readEventStream(body, maxEventBytes)),
+};
+
 /**
  * The adapter for `type: 'bedrock'` providers.
  *
@@ -37,6 +47,9 @@ const invoked = (context: AnswerContext | undefined) => context !== undefined &&
  * ```
  */
 export const bedrockProvider: ProviderAdapter = {
+  // Claude through InvokeModel takes a Messages client's own body.
+  native: (format, provider, model) => (format === 'messages' && viaInvoke(provider, model) ? bedrockMessages : undefined),
+
   chatRequest(provider, body, model) {
     if (viaInvoke(provider, model)) return claudeOnCloud(provider, toMessagesRequest(body, model, provider.maxTokens), model);
     const path = `${bedrockModelPath(provider, model)}/${body.stream === true ? 'converse-stream' : 'converse'}`;

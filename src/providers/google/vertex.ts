@@ -11,13 +11,23 @@ import { toMessagesRequest } from '../anthropic-request.js';
 import { errorOf, toChatCompletion } from '../anthropic-response.js';
 import { anthropicChunks } from '../anthropic-stream.js';
 import { claudeOnCloud, isVertexClaude, vertexModelPath } from '../claude-cloud.js';
-import type { AnswerContext, ProviderAdapter } from '../provider.js';
+import { withoutUnsignedThinking } from '../../formats/messages/native-request.js';
+import type { MessagesRequest } from '../../formats/messages/types.js';
+import { betasOf, sseEvents } from '../native.js';
+import type { AnswerContext, NativeFormat, ProviderAdapter } from '../provider.js';
 import { googleEmbeddings, vertexEmbeddingsBody } from './embeddings.js';
 import { parseGoogleError } from './gemini.js';
 import { toGeminiRequest } from './gemini-request.js';
 import { geminiChunks, geminiCompletion } from './gemini-response.js';
 
 const claude = (context: AnswerContext | undefined) => context !== undefined && isVertexClaude(context.model);
+
+/** Anthropic's Messages API on Vertex: the body through `rawPredict`, Anthropic's own events back. */
+const vertexMessages: NativeFormat = {
+  request: (provider, body, model, clientHeaders) =>
+    claudeOnCloud(provider, withoutUnsignedThinking(body as unknown as MessagesRequest) as unknown as Record<string, unknown>, model, { betas: betasOf(clientHeaders) }),
+  events: sseEvents,
+};
 
 /**
  * The adapter for `type: 'vertex'` providers.
@@ -31,6 +41,9 @@ const claude = (context: AnswerContext | undefined) => context !== undefined && 
  * ```
  */
 export const vertexProvider: ProviderAdapter = {
+  // Claude on Vertex takes a Messages client's own body (`rawPredict`).
+  native: (format, _provider, model) => (format === 'messages' && isVertexClaude(model) ? vertexMessages : undefined),
+
   chatRequest(provider, body, model) {
     if (isVertexClaude(model)) return claudeOnCloud(provider, toMessagesRequest(body, model, provider.maxTokens), model);
     const method = body.stream === true ? 'streamGenerateContent?alt=sse' : 'generateContent';

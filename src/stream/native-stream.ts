@@ -1,0 +1,149 @@
+/**
+ * @module
+ * A stream served natively: the target speaks the client's format (an OpenAI target with
+ * the Responses API for a Responses client, Claude for a Messages client), so its events
+ * go to the client as they came, framed as SSE. On the way the relay reads only what it
+ * must: usage (for cost and budgets), in-band errors, and whether the answer finished.
+ * After the commit point a break cannot be hidden: an upstream error event reaches the
+ * client as the upstream sent it; a stream cut short ends with the format's own error
+ * event. Native streams are not resumed.
+ */
+import type { ResolvedTarget } from '../config/resolved.js';
+import { ClientClosedError, StreamInterruptedError, type AttemptRecord } from '../errors/index.js';
+import type { UsageMeter } from '../formats/format.js';
+import type { NativeEvent, Usage } from '../providers/provider.js';
+import { redact } from '../redact.js';
+import type { ClientStream } from './client-stream.js';
+import type { CommittedStream } from './commit.js';
+import type { StreamOutcome } from './relay-stream.js';
+
+/** What a {@link NativeStream} reports to, and asks of, its request. */
+export interface NativeHooks {
+  /** The request's signal: aborted with a `ClientClosedError` when the client left. */
+  signal: AbortSignal;
+  attempts: AttemptRecord[];
+  target: ResolvedTarget;
+  /** The format's usage reader for this answer. */
+  meter: UsageMeter;
+  /** Whether an event ends the answer (`message_stop`, `response.completed`, ...). */
+  terminal(event: string | undefined, data: string): boolean;
+  /** Whether an event is an in-band error. */
+  isError(event: string | undefined, data: string): boolean;
+  /** The format's error frames for a stream that broke. */
+  errorFrames(err: StreamInterruptedError): string[];
+  /** Sees every event, for what the request keeps (the final Response to store). */
+  onEvent?(event: string | undefined, data: string): void;
+  /** The upstream broke after content was sent: count it against its target. */
+  onBreak(target: ResolvedTarget): void;
+  trailers?(): Record<string, string>;
+  onEnd(outcome: StreamOutcome, error?: StreamInterruptedError): void;
+}
+
+const END: IteratorReturnResult<undefined> = { done: true, value: undefined };
+
+/** One SSE frame for `e`: its event name (or the JSON's `type`, as Bedrock leaves names out), then its data. */
+function frameOf(e: NativeEvent): string {
+  const name = e.event ?? typeOf(e.data);
+  const data = e.data.split('\n').map((line) => `data: ${line}`).join('\n');
+  return name === undefined ? `${data}\n\n` : `event: ${name}\n${data}\n\n`;
+}
+
+function typeOf(data: string): string | undefined {
+  const m = /^\s*\{\s*"type"\s*:\s*"([^"]+)"/.exec(data);
+  return m?.[1];
+}
+
+export class NativeStream implements ClientStream {
+  private index = 0;
+  private ended = false;
+  private finished = false;
+  private failed = false;
+  /** Events sent, for an estimate when the upstream reported no usage. */
+  sent = 0;
+
+  constructor(
+    private readonly committed: CommittedStream<NativeEvent>,
+    private readonly hooks: NativeHooks,
+  ) {}
+
+  [Symbol.asyncIterator](): this {
+    return this;
+  }
+
+  /** Usage the upstream reported, if any. */
+  usage(): Usage | undefined {
+    return this.hooks.meter.usage();
+  }
+
+  trailers(): Record<string, string> {
+    return { ...this.hooks.trailers?.() };
+  }
+
+  async next(): Promise<IteratorResult<string>> {
+    if (this.ended) return END;
+    if (this.finished || this.failed) {
+      await this.finish(this.failed ? 'interrupted' : 'complete', this.failed ? this.interruption('the upstream reported an error') : undefined);
+      return END;
+    }
+    let e: NativeEvent | undefined;
+    try {
+      e = await this.pull();
+    } catch (err) {
+      return this.fail(err);
+    }
+    if (e === undefined) {
+      if (!this.finished) return this.fail(new Error('upstream stream ended before it finished'));
+      await this.finish('complete');
+      return END;
+    }
+    const name = e.event ?? typeOf(e.data);
+    this.hooks.meter.event(name, e.data);
+    this.hooks.onEvent?.(name, e.data);
+    if (this.hooks.isError(name, e.data)) {
+      this.failed = true;
+      this.hooks.onBreak(this.hooks.target);
+    } else if (this.hooks.terminal(name, e.data)) {
+      this.finished = true;
+    }
+    this.sent++;
+    return { done: false, value: frameOf(e) };
+  }
+
+  async return(): Promise<IteratorResult<string>> {
+    await this.finish(this.finished ? 'complete' : this.failed ? 'interrupted' : 'aborted');
+    return END;
+  }
+
+  private async pull(): Promise<NativeEvent | undefined> {
+    const { held, rest } = this.committed;
+    if (this.index < held.length) return held[this.index++];
+    const next = await rest.next();
+    return next.done ? undefined : next.value;
+  }
+
+  private interruption(detail: string): StreamInterruptedError {
+    return new StreamInterruptedError(redact(detail, this.hooks.target.provider.secret), this.hooks.attempts);
+  }
+
+  /** The upstream broke: the client gets the format's error event, then the end. */
+  private async fail(err: unknown): Promise<IteratorResult<string>> {
+    const clientGone = this.hooks.signal.aborted && this.hooks.signal.reason instanceof ClientClosedError;
+    if (clientGone) {
+      await this.finish('aborted');
+      return END;
+    }
+    this.hooks.onBreak(this.hooks.target);
+    const error = this.interruption(err instanceof Error ? err.message : String(err));
+    await this.finish('interrupted', error);
+    const frames = this.hooks.errorFrames(error);
+    return frames.length > 0 ? { done: false, value: frames.join('') } : END;
+  }
+
+  private async finish(outcome: StreamOutcome, error?: StreamInterruptedError): Promise<void> {
+    if (this.ended) return;
+    this.ended = true;
+    await this.committed.rest.return(undefined).catch(() => {});
+    this.committed.dispose?.();
+    this.hooks.onEnd(outcome, error);
+  }
+}
