@@ -193,7 +193,8 @@ function shots(count: number, models: string[], seed: number, quitters = 0): Sho
   });
 }
 
-const QUICK_TIMEOUTS = { firstByteMs: 300, idleMs: 300, firstTokenMs: 600, connectMs: 500 };
+// Past an event-loop stall of a loaded 2-core machine, short of the faults' 2 s stalls and late first bytes.
+const QUICK_TIMEOUTS = { firstByteMs: 1_000, idleMs: 1_000, firstTokenMs: 1_500, connectMs: 500 };
 
 /** Healthy `h1`, `h2`; faulty `f1`..`f3`; every model or chain has a healthy target. */
 function healthyChains(resume: boolean) {
