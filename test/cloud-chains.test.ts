@@ -4,6 +4,7 @@
  * (rawPredict), through the failure of each in turn, streaming and not; and Azure
  * OpenAI in front of OpenAI. Each mock fails in its own cloud's words.
  */
+import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { azureContentFilterError, type MockFault } from 'switchyard/testing';
@@ -133,5 +134,55 @@ describe.each([false, true])('Azure OpenAI, then OpenAI (stream: %s)', (stream) 
     expect(err?.message).toContain('content management policy');
     expect(outcomes).toEqual(['azure:content_policy']);
     expect(h.mocks.openai!.requests).toHaveLength(0);
+  });
+});
+
+describe.each([false, true])('a Messages client on Claude via Anthropic, Bedrock, Vertex, natively (stream: %s)', (stream) => {
+  let h: Harness;
+  const outcomes: string[] = [];
+  beforeAll(async () => {
+    h = await startCloudChain(
+      {
+        anthropic: { protocol: 'anthropic', model: 'claude-sonnet-4-5' },
+        bedrock: { protocol: 'bedrock', model: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0' },
+        vertex: { protocol: 'vertex', model: 'claude-sonnet-4-5@20250929' },
+      },
+      { breaker: { failureThreshold: 1000 } },
+    );
+    h.relay.on('attempt', (e) => outcomes.push(`${e.provider}:${e.outcome}`));
+  });
+  afterEach(() => {
+    outcomes.length = 0;
+    for (const mock of Object.values(h.mocks)) mock.reset();
+  });
+  afterAll(async () => {
+    await h.close();
+  });
+  const down: Record<string, MockFault> = { anthropic: { status: 529 }, bedrock: { status: 429 }, vertex: { status: 429 } };
+
+  it.each([
+    [[], 'anthropic', ['anthropic:ok']],
+    [['anthropic'], 'bedrock', ['anthropic:server', 'bedrock:ok']],
+    [['anthropic', 'bedrock'], 'vertex', ['anthropic:server', 'bedrock:rate_limit', 'vertex:ok']],
+  ] as const)('down: %j, served by %s with its thinking block and signature intact', async (failing, served, expected) => {
+    for (const name of failing) h.mocks[name]!.setFault(down[name]!);
+    const client = new Anthropic({ baseURL: h.url.replace(/\/v1$/, ''), apiKey: 'client-key', maxRetries: 0 });
+    const body = {
+      model: 'chat',
+      max_tokens: 2_000,
+      thinking: { type: 'enabled' as const, budget_tokens: 1_024 },
+      messages: [
+        { role: 'user' as const, content: 'Say hello' },
+        { role: 'assistant' as const, content: [{ type: 'thinking' as const, thinking: 'Greet them.', signature: 'sig-abc' }, { type: 'text' as const, text: 'Hi!' }] },
+        { role: 'user' as const, content: 'Again' },
+      ],
+    };
+    const text = stream ? await client.messages.stream(body).finalText() : (await client.messages.create(body)).content.filter((b) => b.type === 'text').map((b) => (b as { text: string }).text).join('');
+    expect(text).toBe(`Hello from ${served}! This is a streamed reply from a mock upstream.`);
+    expect(outcomes).toEqual(expected);
+    // The cloud got the client's own Messages body: thinking and its signature survived.
+    const sent = h.mocks[served]!.requests.at(-1)!.body;
+    expect(sent.thinking).toEqual({ type: 'enabled', budget_tokens: 1_024 });
+    expect(sent.messages[1].content[0]).toEqual({ type: 'thinking', thinking: 'Greet them.', signature: 'sig-abc' });
   });
 });
