@@ -10,6 +10,7 @@ import { resolveModels } from './config/models.js';
 import { resolveCache, resolveGovernance } from './config/governance.js';
 import { resolveProvider, type ProviderExtras } from './config/providers.js';
 import { resolveAlerts, resolveRequestLog, resolveTelemetry } from './config/observe.js';
+import { resolveHooks } from './config/hooks.js';
 
 export type {
   ResolvedRetry,
@@ -32,6 +33,7 @@ export function resolveConfig(config: RelayConfig, env: NodeJS.ProcessEnv = proc
   onlyKeys(root, 'config', [
     'providers', 'models', 'chains', 'routing', 'callers', 'store', 'onStoreError', 'cache',
     'retry', 'timeouts', 'breaker', 'rules', 'limits', 'stream', 'telemetry', 'requestLog', 'alerts', 'now', 'random',
+    'hooks', 'hooksTimeoutMs', 'compat', 'guardrails',
   ]);
 
   const timeoutsIn = section(root.timeouts, 'timeouts', ['connectMs', 'firstByteMs', 'idleMs', 'firstTokenMs', 'bodyMs', 'totalMs']);
@@ -97,6 +99,7 @@ export function resolveConfig(config: RelayConfig, env: NodeJS.ProcessEnv = proc
     requestLog,
     alerts: resolveAlerts(root.alerts),
     content: (telemetry.traces && telemetry.captureContent) || requestLog?.prompts === true,
+    ...resolveHooks(root),
     now,
     random: (root.random as () => number) ?? Math.random,
   };

@@ -64,6 +64,8 @@ export interface RelayEventMap {
     status?: number;
     latencyMs: number;
     detail?: string;
+    /** Parameters the relay changed for this target (`compat`, the target's `params`): `a→b` renamed, `-a` dropped, `=a` set. */
+    adapted?: string[];
   };
   /** The same target is about to be tried again after `delayMs`. */
   retry: RequestEventBase & { provider: string; upstreamModel: string; attempt: number; delayMs: number; kind: FailureKind };

@@ -68,7 +68,7 @@ export { CallerRateLimitedError, BudgetExceededError, StoreUnavailableError } fr
 export { loadConfigFile, watchConfigFile } from './config-file.js';
 export type { WatchConfigFileOptions, ConfigFileWatcher } from './config-file.js';
 export type { ResponseInfo } from './events.js';
-export type { TelemetryOptions, RequestLogOptions, AlertOptions, AlertWebhookOptions } from './options.js';
+export type { TelemetryOptions, RequestLogOptions, AlertOptions, AlertWebhookOptions, CompatOptions, GuardrailOptions, PiiGuardrail } from './options.js';
 export type { RequestRecord, RecordAttempt, RecordStatus } from './observe/request-log/record.js';
 export type { RequestLogSink } from './observe/request-log/sink.js';
 export { JsonLinesFileSink } from './observe/request-log/file-sink.js';
@@ -77,3 +77,19 @@ export type { RecordFilter } from './observe/request-log/log.js';
 export type { AnalyticsSnapshot, ChainAnalytics } from './observe/request-log/analytics.js';
 export type { AlertRule, AlertEvent, AlertMetric } from './observe/alerts/types.js';
 export type { AlertEvaluator } from './observe/alerts/evaluator.js';
+export type {
+  RelayHooks,
+  HookContext,
+  HookTarget,
+  HookAttempt,
+  HookAnswer,
+  HookEvent,
+  HookReject,
+  BeforeRequestResult,
+  BeforeAttemptResult,
+  AfterResponseResult,
+  OnChunkResult,
+} from './hooks/types.js';
+export type { PiiKind } from './hooks/pii.js';
+export type { ParamRules } from './hooks/compat.js';
+export { findPii, maskPii } from './hooks/pii.js';

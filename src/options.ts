@@ -28,6 +28,10 @@ export type ProviderType = ProviderConfig['type'];
 import type { CacheOptions, CallerOptions } from './options/governance.js';
 import type { ChainConfig, ModelConfig } from './options/models.js';
 import type { AlertOptions, RequestLogOptions, TelemetryOptions } from './options/observe.js';
+import type { RelayHooks } from './hooks/types.js';
+import type { CompatOptions, GuardrailOptions } from './options/hooks.js';
+export type { CompatOptions, GuardrailOptions, PiiGuardrail } from './options/hooks.js';
+
 export type { AlertOptions, AlertWebhookOptions, RequestLogOptions, TelemetryOptions } from './options/observe.js';
 
 /**
@@ -99,6 +103,18 @@ export interface RelayConfig {
   rules?: FailoverRules;
   limits?: LimitOptions;
   stream?: StreamOptions;
+  /** The host's hooks: shape requests and answers per target (see `RelayHooks`). */
+  hooks?: RelayHooks;
+  /**
+   * Time budget of one hook call, in ms: a hook still running then fails the request
+   * with `hook_failed`.
+   * @default 1000
+   */
+  hooksTimeoutMs?: number;
+  /** Parameter compatibility per model family (see `hooks/compat.ts`). */
+  compat?: CompatOptions;
+  /** Built-in guardrails. */
+  guardrails?: GuardrailOptions;
   /** OpenTelemetry traces and metrics (on when `@opentelemetry/api` is there). */
   telemetry?: TelemetryOptions;
   /** The request log; on with its defaults when mounted (`requests: true` on the handler). */
@@ -193,6 +209,7 @@ export const DEFAULTS = {
     /** A credential fetch slower than this fails the attempts waiting for it. */
     timeoutMs: 10_000, // 10 s
   },
+  hooksTimeoutMs: 1_000, // 1 s
   /** Seconds suggested to a client by `Retry-After` when no upstream said. */
   retryAfterSeconds: 1,
   telemetry: {

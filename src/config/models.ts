@@ -11,7 +11,24 @@ import { defaultPrice } from '../pricing.js';
 import { boolean, budget, describe, expectObject, isObject, key, number, onlyKeys, rateLimit, retryOptions, rules, section, string } from './checks.js';
 
 const STRATEGIES: readonly Strategy[] = ['ordered', 'weighted', 'latency', 'cost', 'least-busy'];
-const TARGET_KEYS = ['provider', 'model', 'retry', 'rules', 'weight', 'maxLatencyMs', 'contextWindow', 'price', 'rateLimit', 'budget', 'prefill'];
+const TARGET_KEYS = ['provider', 'model', 'retry', 'rules', 'weight', 'maxLatencyMs', 'contextWindow', 'price', 'rateLimit', 'budget', 'prefill', 'params'];
+
+function paramRules(value: unknown, path: string): ResolvedTarget['params'] {
+  if (value === undefined) return undefined;
+  const o = section(value, path, ['drop', 'set', 'rename']);
+  const out: NonNullable<ResolvedTarget['params']> = {};
+  if (o.drop !== undefined) {
+    if (!Array.isArray(o.drop) || !o.drop.every((f) => typeof f === 'string')) throw new InvalidConfigError(`${path}.drop`, `expected an array of field names, got ${describe(o.drop)}`);
+    out.drop = o.drop as string[];
+  }
+  if (o.set !== undefined) out.set = expectObject(o.set, `${path}.set`);
+  if (o.rename !== undefined) {
+    const rename = expectObject(o.rename, `${path}.rename`);
+    for (const [from, to] of Object.entries(rename)) if (typeof to !== 'string') throw new InvalidConfigError(`${path}.rename${key(from)}`, `expected a field name, got ${describe(to)}`);
+    out.rename = rename as Record<string, string>;
+  }
+  return out;
+}
 const ROUTING_KEYS = ['strategy', 'hedge', 'waitForRecoveryMs'];
 
 function resolveTarget(value: unknown, path: string, providers: Map<string, ProviderExtras>, globalRules: FailoverRules): ResolvedTarget {
@@ -36,6 +53,8 @@ function resolveTarget(value: unknown, path: string, providers: Map<string, Prov
     weight: number(t.weight, `${path}.weight`, 1, 0, false),
     prefill: boolean(t.prefill, `${path}.prefill`, false),
   };
+  const params = paramRules(t.params, `${path}.params`);
+  if (params) target.params = params;
   const limit = rateLimit(t.rateLimit, `${path}.rateLimit`);
   if (limit) target.rateLimit = limit;
   const cap = budget(t.budget, `${path}.budget`);

@@ -7,6 +7,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { Budget, FailoverRules, Price, ProviderConfig, RateLimit, RelayConfig, Strategy } from '../options.js';
 import type { Store } from '../store/store.js';
+import type { ParamRules } from '../hooks/param-rules.js';
+import type { PiiKind } from '../hooks/pii.js';
+import type { RelayHooks } from '../hooks/types.js';
 import type { AlertRule } from '../observe/alerts/types.js';
 import type { RequestLogSink } from '../observe/request-log/sink.js';
 import type { AlertWebhookOptions } from '../options.js';
@@ -80,6 +83,8 @@ export interface ResolvedTarget {
   budget?: Budget;
   /** Resume broken streams on this target by prefill. */
   prefill: boolean;
+  /** Its own parameter rules (drop, set, rename). */
+  params?: ParamRules;
 }
 
 /** A public model or a chain: what a request's `model` resolves to. */
@@ -138,6 +143,12 @@ export interface ResolvedConfig {
   alerts?: ResolvedAlerts;
   /** Whether the host opted in to prompt and completion content (`content` events). */
   content: boolean;
+  hooks?: RelayHooks;
+  hooksTimeoutMs: number;
+  /** Map or drop parameters a target's model refuses. */
+  compat: boolean;
+  /** The PII guardrail, resolved. */
+  pii?: { mode: 'mask' | 'block'; input: boolean; output: boolean; kinds: ReadonlySet<PiiKind> };
   now: () => number;
   random: () => number;
 }

@@ -6,7 +6,7 @@
  * handed back once committed and settled when they end. Whatever happens, the ledger is
  * settled or released exactly once.
  */
-import type { ResolvedTarget } from '../config/resolved.js';
+import type { ResolvedModel, ResolvedTarget } from '../config/resolved.js';
 import {
   ClientClosedError,
   DeadlineExceededError,
@@ -18,10 +18,11 @@ import {
 import { Ledger } from '../governance/ledger.js';
 import { abortAfter } from '../policy/timeout.js';
 import type { RelayMeta, RelayRequest, RelayResult } from '../relay-types.js';
-import { selectModel } from '../routing/select.js';
+import { narrowedChain, selectModel } from '../routing/select.js';
 import { measurePrompt, promptTokens } from '../tokens/estimate.js';
 import { runChain, type ChainSuccess } from './chain.js';
-import { clientRequest, fromChat, keepResponse } from './client-request.js';
+import { clientRequest, fromChat, keepResponse, type ClientRequest } from './client-request.js';
+import { RequestHooks } from './hooks.js';
 import { Report, totalCost, type Spent } from './report.js';
 import { completionText, redactKeys } from '../observe/content.js';
 import type { RequestHost } from './host.js';
@@ -53,15 +54,47 @@ const numberOr = (value: unknown) => (typeof value === 'number' ? value : undefi
 /** Runs one request; see {@link Relay.handle}. */
 export async function runRequest(host: RequestHost, request: RelayRequest): Promise<RelayResult> {
   if (host.closed) throw new RelayClosedError();
-  const { config, events } = host;
+  const { config } = host;
   const format = request.format ?? 'chat';
-  const client = await clientRequest(format, request.body, request.headers ?? {}, host.responses);
-  const { endpoint, stream } = client;
-  const model = selectModel(config, client.request as { model: string; models?: unknown }, request.chain);
+  const headers = request.headers ?? {};
+  let client = await clientRequest(format, request.body, headers, host.responses);
+  const requestId = request.requestId ?? crypto.randomUUID();
+  // The caller's own controller when it gave one; else ours, linked to its signal.
+  const controller = request.controller ?? new AbortController();
+  const parent = request.controller ? undefined : request.signal;
+  const hooks = config.hooks || config.pii ? new RequestHooks(config, { format, body: client.request, model: client.request.model, caller: request.caller, headers, requestId }, parent ? AbortSignal.any([controller.signal, parent]) : controller.signal) : undefined;
+  if (!hooks) return serve(host, request, { client, requestId, controller, parent });
+  try {
+    // The host's say before routing: a rewritten body is the client's again, validated as such.
+    const change = await hooks.beforeRequest();
+    if (change.body) client = await clientRequest(format, change.body, headers, host.responses);
+    const model = change.models ? narrowedChain(config, change.models) : undefined;
+    return await serve(host, request, { client, requestId, controller, parent, hooks, model });
+  } catch (err) {
+    hooks.onError(err);
+    throw err;
+  }
+}
+
+/** What {@link runRequest} settled before serving: the client's request, its id and abort wiring, its hooks. */
+interface Prepared {
+  client: ClientRequest;
+  requestId: string;
+  controller: AbortController;
+  parent: AbortSignal | undefined;
+  hooks?: RequestHooks;
+  /** The chain a `beforeRequest` hook narrowed the request to. */
+  model?: ResolvedModel;
+}
+
+async function serve(host: RequestHost, request: RelayRequest, prepared: Prepared): Promise<RelayResult> {
+  const { config, events } = host;
+  const { client, requestId, controller, parent, hooks } = prepared;
+  const { format, endpoint, stream } = client;
+  const model = prepared.model ?? selectModel(config, client.request as { model: string; models?: unknown }, request.chain);
   if (endpoint === 'embeddings' && !model.targets.some((t) => host.runtime.adapter(t).embeddingsRequest)) {
     throw new InvalidRequestError(`The model \`${model.name}\` does not support embeddings.`, 'model');
   }
-  const requestId = request.requestId ?? crypto.randomUUID();
   const { now, totalMs } = config;
   const started = now();
   const attempts: AttemptRecord[] = [];
@@ -76,9 +109,6 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
   if (config.content) report.content({ input: messages });
   const failed = (err: unknown) => report.failed(err);
 
-  // The caller's own controller when it gave one; else ours, linked to its signal.
-  const controller = request.controller ?? new AbortController();
-  const parent = request.controller ? undefined : request.signal;
   if (parent?.aborted || controller.signal.aborted) throw failed(new ClientClosedError());
   const estimate = measurePrompt(body);
   // Limits and budgets run only when some are configured.
@@ -135,6 +165,7 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
     attempts,
     estimate,
     ledger,
+    hooks,
   };
   let success: ChainSuccess;
   try {
@@ -160,7 +191,15 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
     const costUsd = ledger ? ledger.settle(served) : totalCost(served);
     if (config.content) report.content({ output: completionText(success.body) });
     // A native answer is already in the client's format; a translated one becomes it.
-    const answer = success.native ? success.body : fromChat(client, success.body, model.name);
+    let answer = success.native ? success.body : fromChat(client, success.body, model.name);
+    if (hooks) {
+      // The host's last word: it may replace the answer or refuse it (what it cost is spent either way).
+      try {
+        answer = await hooks.afterResponse(answer, target);
+      } catch (err) {
+        throw report.failed(err, { served, costUsd });
+      }
+    }
     await keepResponse(client, host.responses, client.plan ? JSON.parse(answer.toString('utf8')) : undefined, success.native ? target.provider.name : undefined).catch(() => {});
     if (cacheKey !== undefined) {
       host.cache!.set(cacheKey, { body: answer, provider: meta.provider, upstreamModel: meta.upstreamModel, usage: success.usage });
@@ -173,6 +212,7 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
 
   // A stream that has started is bounded by the idle timeout, not the overall deadline.
   clearDeadline();
-  const chunks = streamAnswer(host, { client, chain, success, report, release, ledger, firstTokenMs: now() - started, model: model.name });
+  const answered = streamAnswer(host, { client, chain, success, report, release, ledger, firstTokenMs: now() - started, model: model.name });
+  const chunks = hooks ? hooks.guardStream(answered, format, target) : answered;
   return { stream: true, meta, chunks };
 }

@@ -4,6 +4,7 @@
  * configuration, events, connection pools, breakers, statistics and drains (the
  * registry's), and the shared probe lock. The engine never reaches back into the relay.
  */
+import type { RequestHooks } from './hooks.js';
 import type { Pool } from 'undici';
 import type { ResolvedConfig, ResolvedModel, ResolvedTarget } from '../config.js';
 import type { AttemptRecord } from '../errors/index.js';
@@ -97,4 +98,6 @@ export interface ChainRequest {
   ledger?: Ledger;
   /** This chain continues a stream that broke (its attempts are `resume`s). */
   resume?: boolean;
+  /** The host's hooks for this request (`beforeAttempt` runs in the pipeline). */
+  hooks?: RequestHooks;
 }

@@ -19,7 +19,8 @@ import type { ResolvedTarget } from '../config.js';
 import { ClientClosedError, DeadlineExceededError, UpstreamRejectedError, type AttemptRecord } from '../errors/index.js';
 import type { Admission } from '../policy/breaker.js';
 import { countsAgainstTarget, decide } from '../policy/classify.js';
-import type { UpstreamRequest } from '../providers/provider.js';
+import { adaptParams } from '../hooks/compat.js';
+import type { ChatBody, EmbeddingsBody, UpstreamRequest } from '../providers/provider.js';
 import { attempt, prepare, unsupportedOf, type AttemptFailure, type AttemptResult, type NativeReading, type Unsupported } from './attempt.js';
 import { record } from './records.js';
 import type { ChainRequest, EngineRuntime, ProbeClaim } from './runtime.js';
@@ -44,6 +45,10 @@ export type TargetOutcome =
 interface Prepared {
   request: UpstreamRequest;
   native?: NativeReading;
+  /** The body it was built from (the chat body after adaptation, or the client's own). */
+  body: Record<string, unknown>;
+  /** Parameters adapted for this target (see `hooks/compat.ts`). */
+  adapted: string[];
 }
 
 export class TargetPipeline {
@@ -102,10 +107,30 @@ export class TargetPipeline {
       giveBack();
       throw this.reason(signal);
     }
+    let sent = upstream;
+    if (req.hooks?.beforeEachAttempt) {
+      // The host's say on this one attempt: its body, or a skip.
+      let asked: Prepared | Unsupported | undefined;
+      try {
+        asked = await this.ask(target, upstream, n, cause);
+      } catch (err) {
+        giveBack();
+        throw signal.aborted ? this.reason(signal) : err;
+      }
+      if (asked && 'unsupported' in asked) {
+        giveBack();
+        return this.unsupported(target, asked.unsupported, asked.param, asked.status);
+      }
+      if (signal.aborted) {
+        giveBack();
+        throw this.reason(signal);
+      }
+      if (asked) sent = asked;
+    }
 
     let result: AttemptResult;
     try {
-      result = await this.attempt(target, upstream, n, signal, cause);
+      result = await this.attempt(target, sent, n, signal, cause);
     } catch (err) {
       giveBack();
       throw err;
@@ -127,7 +152,7 @@ export class TargetPipeline {
   }
 
   /** The target's upstream request: native in the client's format where it speaks it, else translated. */
-  private prepare(target: ResolvedTarget): Prepared | Unsupported {
+  private prepare(target: ResolvedTarget, given?: Record<string, unknown>): Prepared | Unsupported {
     const { req } = this;
     const adapter = this.rt.adapter(target);
     const plan = req.plan;
@@ -135,14 +160,28 @@ export class TargetPipeline {
     if (plan && native) {
       const reading: NativeReading = { ...plan.reading, events: native.events };
       try {
-        return { request: native.request(target.provider, plan.native(target), target.model, plan.headers), native: reading };
+        const body = given ?? plan.native(target);
+        return { request: native.request(target.provider, body, target.model, plan.headers), native: reading, body, adapted: [] };
       } catch (err) {
         return unsupportedOf(err);
       }
     }
-    if (plan?.untranslatable) return plan.untranslatable;
-    const request = prepare(adapter, target, req.endpoint, req.bodyFor?.(target) ?? req.body);
-    return 'unsupported' in request ? request : { request };
+    if (plan?.untranslatable && !given) return plan.untranslatable;
+    let body = (given ?? req.bodyFor?.(target) ?? req.body) as ChatBody | EmbeddingsBody;
+    let adapted: string[] = [];
+    if (req.endpoint === 'chat') ({ body, changes: adapted } = adaptParams(body as ChatBody, target, this.rt.config.compat));
+    const request = prepare(adapter, target, req.endpoint, body);
+    return 'unsupported' in request ? request : { request, body: body as unknown as Record<string, unknown>, adapted };
+  }
+
+  /** Asks `beforeAttempt` about one attempt; resolves with the request it wants instead, a skip, or undefined. */
+  private async ask(target: ResolvedTarget, upstream: Prepared, n: number, cause: AttemptCause): Promise<Prepared | Unsupported | undefined> {
+    // The hook sees the target's own model name; the adapter sets it again whatever the hook returns.
+    const body = { ...structuredClone(upstream.body), model: target.model };
+    const verdict = await this.req.hooks!.beforeAttempt(target, { body, native: upstream.native !== undefined, attempt: n, cause });
+    if (!verdict) return undefined;
+    if ('skip' in verdict) return { unsupported: `skipped by beforeAttempt: ${verdict.skip}` };
+    return this.prepare(target, verdict.body);
   }
 
   /** The longest a probe can take to reach its verdict: a stream's first-token limit, or the deadline. */
@@ -199,6 +238,7 @@ export class TargetPipeline {
       const lost = !req.signal.aborted;
       const left = req.signal.reason instanceof ClientClosedError;
       const rec = record(target, lost || left ? 'cancelled' : 'timeout', now() - started, undefined, lost ? 'hedge lost' : left ? 'client closed' : 'aborted');
+      if (upstream.adapted.length > 0) rec.adapted = upstream.adapted;
       req.attempts.push(rec);
       this.emitAttempt(rec, n, cause);
       throw signal.aborted ? this.reason(signal) : reason;
@@ -221,6 +261,7 @@ export class TargetPipeline {
       if (result.kind === 'timeout') rt.stats.latency(target, latencyMs);
     }
     const rec = result.ok ? record(target, 'ok', latencyMs, 200) : record(target, result.kind, latencyMs, result.status, result.detail, result.error?.message);
+    if (upstream.adapted.length > 0) rec.adapted = upstream.adapted;
     req.attempts.push(rec);
     this.emitAttempt(rec, n, cause);
     return result;

@@ -46,6 +46,8 @@ export interface AttemptRecord {
    * header only: it may quote the prompt, so events never carry it.
    */
   message?: string;
+  /** Parameters the relay changed for this target (`max_tokens→max_completion_tokens`, `-temperature`, `=field`). */
+  adapted?: string[];
 }
 
 const BRAND = Symbol.for('switchyard.error');

@@ -36,6 +36,9 @@ export const ERROR_CATALOG = {
   ERR_SWITCHYARD_TIMEOUT: { status: 504, type: 'timeout_error', openaiCode: 'deadline_exceeded', summary: 'The overall deadline (`timeouts.totalMs`) passed before an answer.' },
   ERR_SWITCHYARD_UPSTREAM_REJECTED: { status: 400, type: 'invalid_request_error', openaiCode: 'upstream_rejected', summary: 'An upstream rejected the request itself (the rules said `return`); its status and message are passed on.' },
   ERR_SWITCHYARD_STREAM_INTERRUPTED: { status: 502, type: 'upstream_error', openaiCode: 'stream_interrupted', summary: 'A stream broke after content reached the client; sent as an in-stream error event.' },
+  ERR_SWITCHYARD_HOOK_FAILED: { status: 500, type: 'server_error', openaiCode: 'hook_failed', summary: 'A host hook threw or overran `hooksTimeoutMs`; the message names the hook.' },
+  ERR_SWITCHYARD_REQUEST_REJECTED: { status: 400, type: 'invalid_request_error', openaiCode: 'request_rejected', summary: 'A host hook refused the request or the answer (its own status, message and code).' },
+  ERR_SWITCHYARD_PII_DETECTED: { status: 400, type: 'invalid_request_error', openaiCode: 'pii_detected', summary: 'The PII guardrail (`mode: block`) found personal data; the message names the kinds, never the values.' },
   ERR_SWITCHYARD_CLIENT_CLOSED: { status: 499, type: 'client_error', openaiCode: 'client_closed', summary: 'The client went away; nothing is sent.' },
   ERR_SWITCHYARD_CLOSED: { status: 503, type: 'server_error', openaiCode: 'relay_closed', summary: 'The relay is closed or shutting down; retry on another instance.' },
 } as const satisfies Record<string, CatalogEntry>;

@@ -179,3 +179,32 @@ export class RelayClosedError extends SwitchyardError {
     super('ERR_SWITCHYARD_CLOSED', 'The relay is shutting down; retry on another instance.', { retryAfter: 1 });
   }
 }
+
+/** A host hook threw or overran its time budget (HTTP 500). */
+export class HookFailedError extends SwitchyardError {
+  constructor(
+    /** The hook's name (`beforeRequest`, ...). */
+    readonly hook: string,
+    what: string,
+    cause?: unknown,
+  ) {
+    super('ERR_SWITCHYARD_HOOK_FAILED', `The ${hook} hook ${what}.`, { cause });
+  }
+}
+
+/** A host hook refused the request or its answer, with its own status, message and code. */
+export class RequestRejectedError extends SwitchyardError {
+  constructor(message: string, status = 400, code?: string) {
+    super('ERR_SWITCHYARD_REQUEST_REJECTED', message, { status, ...(code ? { openaiCode: code } : {}), type: status >= 500 ? 'server_error' : 'invalid_request_error' });
+  }
+}
+
+/** The PII guardrail found personal data and is set to block (HTTP 400); names the kinds, never the values. */
+export class PiiDetectedError extends SwitchyardError {
+  constructor(
+    readonly kinds: string[],
+    where: 'request' | 'answer',
+  ) {
+    super('ERR_SWITCHYARD_PII_DETECTED', `The ${where} contains personal data (${[...kinds].sort().join(', ')}) and this relay does not let it through.`);
+  }
+}

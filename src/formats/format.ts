@@ -18,9 +18,10 @@
  * frames named events. Conversation state is Responses-only and lives in its folder.
  */
 import type { ChatBody, Usage } from '../providers/provider.js';
+import type { FormatName } from './names.js';
 
 /** The inbound APIs. */
-export type FormatName = 'chat' | 'responses' | 'messages' | 'embeddings';
+export type { FormatName } from './names.js';
 
 /** An error as a format's client receives it: status, extra headers, JSON body. */
 export interface FormatErrorResponse {

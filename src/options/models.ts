@@ -4,6 +4,7 @@
  */
 import type { Budget, RateLimit } from './governance.js';
 import type { FailoverRules, RetryOptions } from './policies.js';
+import type { ParamRules } from '../hooks/param-rules.js';
 
 /** One place a public model can be served from. */
 export interface TargetConfig {
@@ -41,6 +42,16 @@ export interface TargetConfig {
    * @default false
    */
   prefill?: boolean;
+  /**
+   * This target's own parameter rules, applied to the chat body it gets after the
+   * built-in table (`compat`): fields to drop, to set, to rename. For models the table
+   * does not know.
+   * @example
+   * ```ts
+   * params: { rename: { max_tokens: 'max_completion_tokens' }, drop: ['temperature'], set: { reasoning_effort: 'low' } }
+   * ```
+   */
+  params?: ParamRules;
 }
 
 /** US dollars per million tokens. */

@@ -7,7 +7,7 @@
  */
 import type { ResolvedConfig, ResolvedModel } from '../config.js';
 import { uniqueTargets } from '../config/models.js';
-import { InvalidRequestError, ModelNotFoundError } from '../errors/index.js';
+import { HookFailedError, InvalidRequestError, ModelNotFoundError } from '../errors/index.js';
 
 /** The label of a per-request fallback list in events and metrics: one value, whatever the list. */
 export const REQUEST_FALLBACKS = '(request fallbacks)';
@@ -40,7 +40,16 @@ export function selectModel(config: ResolvedConfig, body: { model: string; model
     throw new InvalidRequestError(`Invalid \`models\`: expected an array of 1 to ${MAX_REQUEST_FALLBACKS} model names.`, 'models');
   }
   const names = models.includes(body.model) ? (models as string[]) : [body.model, ...(models as string[])];
-  const chosen = names.map((name) => lookup(config, name, name === body.model ? 'model' : `models[${models.indexOf(name)}]`));
+  return chainOf(config, names, (name) => (name === body.model ? 'model' : `models[${models.indexOf(name)}]`));
+}
+
+/**
+ * A chain of configured public names, tried in order: a per-request fallback list, or
+ * the narrower chain a `beforeRequest` hook chose. `param` names the field an unknown
+ * name is reported against.
+ */
+export function chainOf(config: ResolvedConfig, names: string[], param: (name: string) => string): ResolvedModel {
+  const chosen = names.map((name) => lookup(config, name, param(name)));
   return {
     name: names.join(','),
     label: REQUEST_FALLBACKS,
@@ -49,4 +58,15 @@ export function selectModel(config: ResolvedConfig, body: { model: string; model
     strategy: 'ordered',
     waitForRecoveryMs: chosen[0]!.waitForRecoveryMs,
   };
+}
+
+/** The model or chain a `beforeRequest` hook narrowed the request to. */
+export function narrowedChain(config: ResolvedConfig, names: string[]): ResolvedModel {
+  const param = (name: string) => `hooks.beforeRequest models[${names.indexOf(name)}]`;
+  if (!Array.isArray(names) || names.length === 0 || !names.every((n) => typeof n === 'string')) {
+    throw new HookFailedError('beforeRequest', 'returned `models` that is not a non-empty list of model names');
+  }
+  const unknown = names.find((name) => !config.models.has(name));
+  if (unknown !== undefined) throw new HookFailedError('beforeRequest', `returned \`models\` naming \`${unknown}\`, which is not a configured model or chain`);
+  return names.length === 1 ? lookup(config, names[0]!, param(names[0]!)) : chainOf(config, names, param);
 }

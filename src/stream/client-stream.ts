@@ -7,7 +7,7 @@
  * (`native-stream.ts`). A stream that breaks after its commit point ends with the
  * format's own error event here, so the writer never has to know the format.
  */
-import { StreamInterruptedError, toErrorResponse } from '../errors/index.js';
+import { StreamInterruptedError, toErrorResponse, type SwitchyardError } from '../errors/index.js';
 import type { StreamConverter } from '../formats/format.js';
 import type { Usage } from '../providers/provider.js';
 import type { RelayStream } from './relay-stream.js';
@@ -19,7 +19,7 @@ export interface ClientStream extends AsyncIterableIterator<string> {
   /** HTTP trailers once the stream is over (its cost, where it was resumed from). */
   trailers(): Record<string, string>;
   /** Why the stream broke after it started, once it has (its last frames said so). */
-  failure?: StreamInterruptedError;
+  failure?: SwitchyardError;
 }
 
 const END: IteratorReturnResult<undefined> = { done: true, value: undefined };

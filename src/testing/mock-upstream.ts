@@ -12,6 +12,7 @@ import { Exchange } from './exchange.js';
 import { FaultPlan } from './faults.js';
 import { estimatePromptTokens } from './openai-mock.js';
 import { protocolFor } from './protocols.js';
+import { reasoningRefusal } from './reasoning-params.js';
 import type { MockRoute } from './protocol.js';
 import { respond, type Payload } from './respond.js';
 import type { MockFault, MockReply, MockRequest, MockUpstream, MockUpstreamOptions } from './types.js';
@@ -48,6 +49,7 @@ export async function createMockUpstream(options: MockUpstreamOptions = {}): Pro
   const chunkDelayMs = options.chunkDelayMs ?? 0; // ms
   const reply = options.reply ?? `Hello from ${name}! This is a streamed reply from a mock upstream.`;
   const faults = new FaultPlan(options.fault ?? null);
+  const reasoning = options.reasoningModels === true ? /^(o\d|gpt-5)/ : options.reasoningModels || undefined;
 
   let requests: MockRequest[] = [];
   let count = 0;
@@ -85,6 +87,11 @@ export async function createMockUpstream(options: MockUpstreamOptions = {}): Pro
       return { type: 'json', status: 400, body: dialect.error(400, message), headers: dialect.errorHeaders?.(400) };
     }
     const fields = body as Record<string, unknown>;
+    const asked = typeof fields.model === 'string' ? fields.model : undefined;
+    if (route.kind === 'chat' && reasoning && asked !== undefined && reasoning.test(asked)) {
+      const refusal = reasoningRefusal(fields);
+      if (refusal) return { type: 'json', status: 400, body: refusal };
+    }
     if (route.kind === 'count_tokens') return { type: 'json', status: 200, body: { input_tokens: estimatePromptTokens(fields.messages) } };
     const answer = route.kind === 'chat' || route.kind === 'responses' ? (typeof reply === 'function' ? reply(req) : reply) : '';
     const { text = '', toolCalls = [] }: MockReply = typeof answer === 'string' ? { text: answer } : answer;

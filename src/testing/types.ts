@@ -194,6 +194,15 @@ export interface MockUpstreamOptions {
    */
   sigv4?: { credentials: readonly MockAwsCredentials[]; region?: string };
   /**
+   * Answer as OpenAI's reasoning models do (OpenAI protocol, chat completions): a request
+   * for a model matching this pattern (`true`: `o1`, `o3`, `o4-mini`, `gpt-5*`) that sends
+   * `max_tokens`, a penalty, log probabilities or `logit_bias` gets 400
+   * `unsupported_parameter`; `temperature` or `top_p` other than 1 gets 400
+   * `unsupported_value`, each with OpenAI's own error body naming the `param`.
+   * @default off
+   */
+  reasoningModels?: boolean | RegExp;
+  /**
    * Delay (ms) between SSE events of healthy streams.
    * @default 0
    */

@@ -1,0 +1,59 @@
+/**
+ * @module
+ * Parameter compatibility: what each model family accepts, so a fallback is not sent
+ * parameters its model refuses (`compat: { dropUnsupported: true }`, on by default).
+ * The table covers OpenAI's reasoning models (o1, o3, o4-mini, gpt-5 and their variants:
+ * `max_completion_tokens` instead of `max_tokens`, and no sampling parameters, which they
+ * answer with 400 `unsupported_parameter`/`unsupported_value`); Anthropic's and Google's
+ * requirements are met by their own translations (`max_tokens` always set, unknown fields
+ * dropped). A target's `params` (`{ drop, set, rename }`) covers models the table does
+ * not know and wins over it. What changed is recorded on the attempt.
+ */
+import type { ResolvedTarget } from '../config/resolved.js';
+import type { ChatBody } from '../providers/provider.js';
+
+export type { ParamRules } from './param-rules.js';
+
+/** OpenAI's reasoning models, on OpenAI-compatible provider types. */
+const REASONING = /^(o\d(-mini|-pro)?|gpt-5)/i;
+
+/** Sampling parameters OpenAI's reasoning models refuse. */
+const REASONING_REFUSE = ['temperature', 'top_p', 'presence_penalty', 'frequency_penalty', 'logprobs', 'top_logprobs', 'logit_bias'] as const;
+
+function rename(body: Record<string, unknown>, from: string, to: string, changes: string[]): void {
+  if (!(from in body)) return;
+  if (!(to in body)) body[to] = body[from];
+  delete body[from];
+  changes.push(`${from}→${to}`);
+}
+
+function drop(body: Record<string, unknown>, field: string, changes: string[]): void {
+  if (!(field in body)) return;
+  delete body[field];
+  changes.push(`-${field}`);
+}
+
+/**
+ * The chat body adapted for `target`: the family table when `table` is on, then the
+ * target's own `params`. Returns the same body (and no changes) when nothing applies.
+ */
+export function adaptParams(body: ChatBody, target: ResolvedTarget, table: boolean): { body: ChatBody; changes: string[] } {
+  const family = table && (target.provider.type === 'openai' || target.provider.type === 'azure-openai') && REASONING.test(target.model);
+  const own = target.params;
+  if (!family && !own) return { body, changes: [] };
+  const out: Record<string, unknown> = { ...body };
+  const changes: string[] = [];
+  if (family) {
+    rename(out, 'max_tokens', 'max_completion_tokens', changes);
+    for (const field of REASONING_REFUSE) drop(out, field, changes);
+  }
+  if (own) {
+    for (const [from, to] of Object.entries(own.rename ?? {})) rename(out, from, to, changes);
+    for (const field of own.drop ?? []) drop(out, field, changes);
+    for (const [field, value] of Object.entries(own.set ?? {})) {
+      out[field] = value;
+      changes.push(`=${field}`);
+    }
+  }
+  return changes.length > 0 ? { body: out as ChatBody, changes } : { body, changes };
+}
