@@ -29,7 +29,7 @@ import { RelayStream } from '../stream/relay-stream.js';
 import { measurePrompt, promptTokens } from '../tokens/estimate.js';
 import { runChain, type ChainSuccess } from './chain.js';
 import { Report, totalCost, type Spent } from './report.js';
-import { completionText, redactKeys } from '../observe/content.js';
+import { completionText } from '../observe/content.js';
 import { resume } from './resume.js';
 import type { ChainRequest, EngineRuntime } from './runtime.js';
 
@@ -84,7 +84,7 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
   const report = new Report(events, {
     requestId, model, endpoint, requested: body.model, caller: request.caller, stream, started, now, attempts,
     maxTokens: numberOr(body.max_completion_tokens ?? body.max_tokens), temperature: numberOr(body.temperature),
-    messages: config.requestLog?.prompts && messages ? (JSON.parse(redactKeys(JSON.stringify(messages), [])) as unknown[]) : undefined,
+    messages: config.requestLog?.prompts && messages ? (JSON.parse(config.redactor.message(JSON.stringify(messages))) as unknown[]) : undefined,
   });
   if (config.content) report.content({ input: messages });
   const failed = (err: unknown) => report.failed(err);

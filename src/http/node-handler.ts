@@ -12,6 +12,7 @@ import type { HandlerRelay as Relay } from './handler-relay.js';
 import { DASHBOARD_HTML } from '../observe/dashboard-page.js';
 import { serveRequestLog } from '../observe/request-log/feed.js';
 import { readJsonBody } from './body.js';
+import { debugAllowed, type DebugOption } from './debug.js';
 import { metaHeaders, sendError, sendJson, sendStream, sendStreamError, startHeartbeat } from './respond.js';
 
 /** Options of {@link Relay.nodeHandler}. */
@@ -57,7 +58,23 @@ export interface NodeHandlerOptions {
    * @default false
    */
   admin?: boolean;
+  /**
+   * [debug] Whether a client's `x-switchyard-debug: 1` is honoured: `true` for every client,
+   * or a predicate over the request (`(req) => isAdmin(req)`). When honoured, the answer
+   * carries `x-switchyard-attempt-details` and a 502 body's `attempts` keep the upstreams'
+   * (redacted) messages; otherwise the header is ignored and `attempts` keep provider,
+   * model, outcome, status, latency and detail only.
+   * @default false
+   * @example
+   * ```ts
+   * relay.nodeHandler({ prefix: '/v1', debug: (req) => req.socket.remoteAddress === '127.0.0.1' })
+   * ```
+   */
+  debug?: DebugOption;
 }
+
+/** What {@link handleEndpoint} takes of the handler options. */
+export type EndpointOptions = Pick<NodeHandlerOptions, 'debug'>;
 
 /** A `node:http` request listener that also works as Connect/Express middleware. */
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void;
@@ -71,7 +88,8 @@ function requestIdOf(req: IncomingMessage): string {
 
 /**
  * Serves one request for `endpoint` on raw Node objects. `parsedBody` is a body a host
- * framework already parsed; without it the request stream is read.
+ * framework already parsed; without it the request stream is read. `options.debug` says
+ * whether the client may have debug detail.
  */
 export async function handleEndpoint(
   relay: Relay,
@@ -79,9 +97,10 @@ export async function handleEndpoint(
   req: IncomingMessage,
   res: ServerResponse,
   parsedBody?: unknown,
+  options: EndpointOptions = {},
 ): Promise<void> {
   const requestId = requestIdOf(req);
-  const debug = req.headers['x-switchyard-debug'] === '1';
+  const debug = debugAllowed(req, options.debug);
   const controller = new AbortController();
   // 'close' before the response finished means the client went away.
   const onClose = () => {
@@ -115,20 +134,20 @@ export async function handleEndpoint(
     const headers = metaHeaders({ requestId, attempts }, debug);
     // A body we did not finish reading would be parsed as the next request on this socket.
     if (isSwitchyardError(err) && (err.status === 413 || err.status === 408)) headers.connection = 'close';
-    sendError(res, err, headers);
+    sendError(res, err, headers, { upstreamMessages: debug });
   } finally {
     res.off('close', onClose);
   }
 }
 
 /** Serves one chat completion request; see {@link handleEndpoint}. */
-export function handleChatCompletion(relay: Relay, req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<void> {
-  return handleEndpoint(relay, 'chat', req, res, parsedBody);
+export function handleChatCompletion(relay: Relay, req: IncomingMessage, res: ServerResponse, parsedBody?: unknown, options?: EndpointOptions): Promise<void> {
+  return handleEndpoint(relay, 'chat', req, res, parsedBody, options);
 }
 
 /** Serves one embeddings request; see {@link handleEndpoint}. */
-export function handleEmbeddings(relay: Relay, req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<void> {
-  return handleEndpoint(relay, 'embeddings', req, res, parsedBody);
+export function handleEmbeddings(relay: Relay, req: IncomingMessage, res: ServerResponse, parsedBody?: unknown, options?: EndpointOptions): Promise<void> {
+  return handleEndpoint(relay, 'embeddings', req, res, parsedBody, options);
 }
 
 /** Serves `GET /models`. */
@@ -218,7 +237,7 @@ export function createNodeHandler(relay: Relay, options: NodeHandlerOptions): No
     const endpoint = route === '/chat/completions' ? 'chat' : route === '/embeddings' ? 'embeddings' : undefined;
     if (endpoint) {
       if (req.method === 'POST') {
-        handleEndpoint(relay, endpoint, req, res).catch(() => res.destroy());
+        handleEndpoint(relay, endpoint, req, res, undefined, options).catch(() => res.destroy());
         return;
       }
       return sendError(res, new MethodNotAllowedError(req.method ?? '', 'POST'), {});

@@ -4,7 +4,7 @@
  * backpressure, and error envelopes. Every adapter ends up here.
  */
 import type { ServerResponse } from 'node:http';
-import { toErrorResponse, type AttemptRecord } from '../errors/index.js';
+import { toErrorResponse, type AttemptRecord, type EnvelopeOptions } from '../errors/index.js';
 import { formatUsd } from '../pricing.js';
 import type { RelayMeta } from '../relay-types.js';
 import type { RelayStream } from '../stream/relay-stream.js';
@@ -46,9 +46,12 @@ export function sendJson(res: ServerResponse, status: number, headers: Record<st
   res.end(body);
 }
 
-/** Writes an error as OpenAI's envelope with the status decided in `errors.ts`. */
-export function sendError(res: ServerResponse, err: unknown, headers: Record<string, string>): void {
-  const { status, headers: errorHeaders, body } = toErrorResponse(err);
+/**
+ * Writes an error as OpenAI's envelope with the status decided in `errors.ts`; upstream
+ * messages in its attempts only with `options.upstreamMessages` (debug detail).
+ */
+export function sendError(res: ServerResponse, err: unknown, headers: Record<string, string>, options?: EnvelopeOptions): void {
+  const { status, headers: errorHeaders, body } = toErrorResponse(err, options);
   try {
     sendJson(res, status, { ...headers, ...errorHeaders }, JSON.stringify(body));
   } catch {

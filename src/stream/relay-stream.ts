@@ -14,7 +14,8 @@
  */
 import type { ResolvedTarget } from '../config.js';
 import { ClientClosedError, StreamInterruptedError, type AttemptRecord } from '../errors/index.js';
-import { redact } from '../redact.js';
+import { guardChunk, heldChunk } from '../secrets/chunk-guard.js';
+import type { StreamGuard } from '../secrets/stream-guard.js';
 import type { ResponseInfo } from '../events.js';
 import type { CommittedStream } from './commit.js';
 import { DONE } from './sse.js';
@@ -84,6 +85,8 @@ export class RelayStream implements AsyncIterableIterator<string> {
   dropped = 0;
   /** Finish reasons seen, one per finished choice. */
   private readonly finishes: string[] = [];
+  /** [secrets] Secrets an upstream splits across events (see `secrets/stream-guard.ts`). */
+  private readonly guard: StreamGuard;
 
   constructor(
     first: StreamSegment,
@@ -91,6 +94,7 @@ export class RelayStream implements AsyncIterableIterator<string> {
   ) {
     this.segment = first;
     this.served = [first.target];
+    this.guard = first.target.provider.redactor.stream();
   }
 
   [Symbol.asyncIterator](): this {
@@ -130,6 +134,9 @@ export class RelayStream implements AsyncIterableIterator<string> {
       }
       if (data === DONE) {
         this.flushSplice();
+        // [secrets] Text still held for lanes that never finished goes out before [DONE].
+        const held = heldChunk(this.guard, this.head);
+        if (held !== undefined) this.queue.push(held);
         this.queue.push(DONE);
         continue;
       }
@@ -176,6 +183,8 @@ export class RelayStream implements AsyncIterableIterator<string> {
 
   /** Looks at one upstream payload and queues what the client gets of it. */
   private filter(data: string): void {
+    // [secrets] An upstream that echoes a secret in its answer: redacted before anything reads it.
+    data = this.segment.target.provider.redactor.text(data);
     let chunk: Chunk;
     try {
       chunk = JSON.parse(data) as Chunk;
@@ -208,6 +217,7 @@ export class RelayStream implements AsyncIterableIterator<string> {
       }
     }
     this.head ??= { id: chunk.id, created: chunk.created, model: chunk.model };
+    if (guardChunk(this.guard, chunk)) changed = true;
     if (this.hooks.resume || this.hooks.collectText) {
       if (this.served.length === 1) {
         this.track(chunk);
@@ -261,6 +271,8 @@ export class RelayStream implements AsyncIterableIterator<string> {
     }
     this.index = 0;
     this.finished = false;
+    // [secrets] What the broken segment held back was never sent: the continuation says it again.
+    this.guard.reset();
     this.splice = new Splice(this.delivered);
     this.served.push(this.segment.target);
     this.sentBy.push(0);
@@ -272,8 +284,8 @@ export class RelayStream implements AsyncIterableIterator<string> {
       await this.finish('aborted');
       return END;
     }
-    // An in-stream error may echo the provider's key: it is redacted like any other.
-    const detail = redact(err instanceof Error ? err.message : String(err), this.segment.target.provider.secret);
+    // An in-stream error may echo a secret: it is redacted like any other upstream message.
+    const detail = this.segment.target.provider.redactor.message(err instanceof Error ? err.message : String(err));
     const error = new StreamInterruptedError(detail, this.hooks.attempts);
     await this.finish('interrupted', error);
     throw error;
