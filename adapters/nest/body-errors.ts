@@ -100,10 +100,12 @@ export function relayBodyRejection(path: string, pathname: string, err: unknown,
 type Next = (err?: unknown) => void;
 interface FastifyRoute {
   url: string;
-  errorHandler?: (this: FastifyLike, err: unknown, request: FastifyRequestLike, reply: unknown) => unknown;
+  errorHandler?: (err: unknown, request: FastifyRequestLike, reply: unknown) => unknown;
 }
 interface FastifyRequestLike {
   url: string;
+  /** The instance the route belongs to: its `errorHandler` is the one set with `setErrorHandler` (Nest's). */
+  server: FastifyLike;
   routeOptions?: { bodyLimit?: number };
 }
 interface FastifyLike {
@@ -133,11 +135,12 @@ export class BodyErrorHooks implements OnModuleInit {
     fastify.addHook('onRoute', (route) => {
       if (relayRoute(path, route.url) === undefined) return;
       const own = route.errorHandler;
-      route.errorHandler = function (err, request, reply) {
-        const limit = request.routeOptions?.bodyLimit ?? this.initialConfig?.bodyLimit;
+      // Fastify calls a route's handler unbound: the instance is the request's `server`.
+      route.errorHandler = (err, request, reply) => {
+        const limit = request.routeOptions?.bodyLimit ?? request.server.initialConfig?.bodyLimit;
         const rejected = relayBodyRejection(path, pathOf(request.url), err, limit);
         // On to the handler in charge (Nest's), as the error Nest should see.
-        return (own ?? this.errorHandler).call(this, rejected ?? err, request, reply);
+        return (own ?? request.server.errorHandler)(rejected ?? err, request, reply);
       };
     });
   }

@@ -9,6 +9,9 @@
 const KEEP = 16;
 
 export class LiveSecrets {
+  /** @param keep how many of the latest values to remember */
+  constructor(private readonly keep = KEEP) {}
+
   /** Read by the redactor; never logged. Private, so no inspect or JSON of a holder shows it. */
   readonly #values: string[] = [];
   #version = 0;
@@ -18,7 +21,7 @@ export class LiveSecrets {
     for (const item of items) {
       if (item === undefined || item.length < 8 || this.#values.includes(item)) continue;
       this.#values.push(item);
-      if (this.#values.length > KEEP) this.#values.shift();
+      if (this.#values.length > this.keep) this.#values.shift();
       this.#version++;
     }
   }

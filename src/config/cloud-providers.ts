@@ -117,7 +117,10 @@ function bedrock(o: Record<string, unknown>, path: string, env: NodeJS.ProcessEn
     timeoutMs,
     onValue: (c) => secrets.add(c.accessKeyId, c.secretAccessKey, c.sessionToken),
   });
-  return { url, headers, secret: secrets, auth: sigv4Auth(source, { region, service: 'bedrock' }, now), cloud };
+  // Signatures of requests still in flight: more of them than of credentials.
+  const signatures = new LiveSecrets(64);
+  const auth = sigv4Auth(source, { region, service: 'bedrock' }, now, (signature) => signatures.add(signature));
+  return { url, headers, secret: [secrets, signatures], auth, cloud };
 }
 
 function gemini(o: Record<string, unknown>, path: string, env: NodeJS.ProcessEnv): Connection {

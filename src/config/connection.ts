@@ -13,7 +13,7 @@ export interface Connection {
   url: URL;
   headers: Record<string, string>;
   /** The key, or the live list of credentials a source fetched lately (redacted wherever they could leak). */
-  secret: SecretSource;
+  secret: SecretSource | readonly SecretSource[];
   auth?: ResolvedProvider['auth'];
   cloud?: ResolvedProvider['cloud'];
 }

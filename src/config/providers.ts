@@ -71,7 +71,7 @@ export function resolveProvider(
   else throw new InvalidConfigError(`${path}.type`, `expected one of: ${PROVIDER_TYPES.join(', ')}, got ${describe(type)}`);
   const { url, headers, secret } = connection;
   // Every secret slot of the entry: the key (or the live credentials) and the credential headers.
-  redactor.add(secret, headerSecrets(headers, secretHeaders(o, path)));
+  redactor.add(...(Array.isArray(secret) ? secret : [secret]), headerSecrets(headers, secretHeaders(o, path)));
 
   const timeouts = section(o.timeouts, `${path}.timeouts`, ['connectMs', 'firstByteMs', 'idleMs', 'firstTokenMs']);
   const provider: ResolvedProvider = {
