@@ -184,10 +184,17 @@ export interface ResolvedRequestLog {
   prompts: boolean;
 }
 
+/**
+ * `alerts.webhook`, resolved. Its URL and headers may carry the receiver's credentials
+ * (a token in a Slack URL, an `authorization` header): behind a function, so no inspect
+ * or JSON of the configuration shows them.
+ */
+export type ResolvedWebhook = Omit<Required<AlertWebhookOptions>, 'url' | 'headers'> & { target(): Pick<Required<AlertWebhookOptions>, 'url' | 'headers'> };
+
 export type ResolvedAlertRule = Required<Omit<AlertRule, 'only'>> & { only?: string };
 
 export interface ResolvedAlerts {
   rules: ResolvedAlertRule[];
-  webhook?: Required<AlertWebhookOptions>;
+  webhook?: ResolvedWebhook;
   evaluateEveryMs: number;
 }

@@ -43,7 +43,8 @@ export class AlertEvaluator {
     // [secrets] The rules only: the webhook's URL and headers stay inside the webhook.
     this.rules = options.rules;
     this.maxWindowMs = Math.max(0, ...options.rules.map((r) => r.windowMs));
-    this.webhook = options.webhook && new AlertWebhook(options.webhook, delivered);
+    const hook = options.webhook;
+    this.webhook = hook && new AlertWebhook({ ...hook.target(), timeoutMs: hook.timeoutMs, attempts: hook.attempts, baseDelayMs: hook.baseDelayMs }, delivered);
     const opened = (e: { provider: string; model: string }) => {
       const id = `${e.provider}/${e.model}`;
       if (!this.openSince.has(id)) this.openSince.set(id, this.now());
