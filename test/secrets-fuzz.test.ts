@@ -5,7 +5,8 @@
  * upstreams that echo everything they received (headers, path, body) back — in error
  * bodies of every status, in plain-text errors, in errors they cut short, in in-band
  * errors of a 200, in a 200 that does not parse, in error events in the middle of a stream, in successful answers, and
- * in streamed answers cut into pieces at random points — and a check of everything that
+ * in answers that write every character as a JSON escape, in streamed answers cut into
+ * pieces at random points — and a check of everything that
  * leaves the relay: what a client receives (status, headers, body, trailers, stream
  * events, for debug and non-debug clients), what host code receives (results, thrown
  * errors however deeply inspected), every event, the request log, every span, the
@@ -23,7 +24,7 @@ import { request } from 'undici';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { createRelay, type ProviderConfig, type Relay, type RelayEventName } from 'switchyard';
 import { createMockUpstream, type MockFault, type MockRequest, type MockUpstream } from 'switchyard/testing';
-import { dump, errorBody, pieces, streamOf, type Wire } from './helpers/echo.js';
+import { dump, errorBody, escapedAnswer, pieces, streamOf, type Wire } from './helpers/echo.js';
 import { closeServer, listen, sseData, streamedText } from './helpers/harness.js';
 import { startOtel, type OtelHarness } from './helpers/otel.js';
 
@@ -42,8 +43,8 @@ const accessKeyId = () => {
   return value;
 };
 
-type Mode = 'status' | 'text' | 'truncated' | 'inband' | 'garbage' | 'stream-error' | 'success' | 'split';
-const MODES: Mode[] = ['status', 'text', 'truncated', 'inband', 'garbage', 'stream-error', 'success', 'split'];
+type Mode = 'status' | 'text' | 'truncated' | 'inband' | 'garbage' | 'stream-error' | 'success' | 'escaped' | 'split';
+const MODES: Mode[] = ['status', 'text', 'truncated', 'inband', 'garbage', 'stream-error', 'success', 'escaped', 'split'];
 
 interface Slot {
   wire: Wire;
@@ -201,7 +202,9 @@ function arrange(s: Scenario): { echoes: string[]; stream: boolean } {
   plan.fault = undefined;
   plan.reply = undefined;
   let stream = s.stream;
-  const mode = wire === 'bedrock' && s.mode === 'inband' ? 'status' : s.mode;
+  let mode = wire === 'bedrock' && s.mode === 'inband' ? 'status' : s.mode;
+  // Escaped answers are written for OpenAI's wire; elsewhere the adapters re-encode anyway.
+  if (mode === 'escaped' && wire !== 'openai') mode = 'success';
   switch (mode) {
     case 'status':
       plan.fault = (req) => ({ status: s.status, body: errorBody(wire, s.status, echo(req)), headers: bedrockHeaders });
@@ -229,6 +232,9 @@ function arrange(s: Scenario): { echoes: string[]; stream: boolean } {
       break;
     case 'success':
       plan.reply = (req) => echo(req);
+      break;
+    case 'escaped':
+      plan.fault = (req) => escapedAnswer(echo(req), stream);
       break;
     case 'split':
       stream = true;

@@ -98,13 +98,45 @@ export class Redactor {
     return out;
   }
 
-  /** An answer's bytes, redacted as {@link text}; the same buffer when there is nothing in it. */
+  /**
+   * An answer's bytes, redacted as {@link text}; the same buffer when there is nothing in
+   * it. JSON that escapes characters (`\u0073k-...`) is looked at decoded, so an escape
+   * cannot hide a secret.
+   */
   buffer(bytes: Buffer): Buffer {
     const hit = this.values().some((v) => bytes.includes(v)) || bytes.includes('ignature=');
-    if (!hit) return bytes;
+    if (!hit) {
+      if (this.empty || !bytes.includes('\\u')) return bytes;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(bytes.toString('utf8'));
+      } catch {
+        return bytes;
+      }
+      return this.json(parsed) ? Buffer.from(JSON.stringify(parsed), 'utf8') : bytes;
+    }
     const text = bytes.toString('utf8');
     const out = this.text(text);
     return out === text ? bytes : Buffer.from(out, 'utf8');
+  }
+
+  /** Redacts every string in parsed JSON in place (as {@link text}); true when any changed. */
+  json(value: unknown): boolean {
+    if (typeof value !== 'object' || value === null) return false;
+    let changed = false;
+    const entries: [string | number, unknown][] = Array.isArray(value) ? value.map((v, i) => [i, v]) : Object.entries(value);
+    for (const [k, v] of entries) {
+      if (typeof v === 'string') {
+        const out = this.text(v);
+        if (out !== v) {
+          (value as Record<string | number, unknown>)[k] = out;
+          changed = true;
+        }
+      } else if (this.json(v)) {
+        changed = true;
+      }
+    }
+    return changed;
   }
 
   /**

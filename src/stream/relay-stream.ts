@@ -216,6 +216,8 @@ export class RelayStream implements AsyncIterableIterator<string> {
         changed = true;
       }
     }
+    // [secrets] An escape (`\u0073k-…`) must not hide a secret: escaped events are looked at decoded.
+    if (data.includes('\\u') && this.segment.target.provider.redactor.json(chunk)) changed = true;
     this.head ??= { id: chunk.id, created: chunk.created, model: chunk.model };
     if (guardChunk(this.guard, chunk)) changed = true;
     if (this.hooks.resume || this.hooks.collectText) {

@@ -92,3 +92,21 @@ export function streamOf(wire: Wire, texts: string[], error?: string): MockFault
     }
   }
 }
+
+/** `text` as a JSON string literal with every character written as `\\uXXXX`. */
+export function escapedLiteral(text: string): string {
+  return `"${[...text].map((c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`).join('')}"`;
+}
+
+/** An OpenAI answer whose content is `text` with every character escaped, as JSON or as a stream. */
+export function escapedAnswer(text: string, stream: boolean): MockFault {
+  const content = escapedLiteral(text);
+  if (!stream) {
+    return {
+      raw: `{"id":"chatcmpl-echo","object":"chat.completion","created":0,"model":"echo","choices":[{"index":0,"message":{"role":"assistant","content":${content}},"finish_reason":"stop"}],"usage":{"prompt_tokens":1,"completion_tokens":1,"total_tokens":2}}`,
+      contentType: 'application/json',
+    };
+  }
+  const head = '{"id":"chatcmpl-echo","object":"chat.completion.chunk","created":0,"model":"echo","choices":[{"index":0,';
+  return { raw: `data: ${head}"delta":{"role":"assistant","content":${content}},"finish_reason":null}]}\n\ndata: ${head}"delta":{},"finish_reason":"stop"}]}\n\ndata: [DONE]\n\n` };
+}
