@@ -1,9 +1,12 @@
 /**
  * @module
- * A {@link StreamGuard} over the engine's stream (`chat.completion.chunk` payloads): each
- * choice's text fields and each tool call's arguments are a lane; a choice's finish
- * reason sends what its lanes held.
+ * Redaction of the engine's stream (`chat.completion.chunk` payloads), one
+ * {@link ChunkGuard} per stream: each payload redacted as text, escaped JSON looked at
+ * decoded, and a {@link StreamGuard} over its lanes (each choice's text fields, each tool
+ * call's arguments) for secrets split across events; a choice's finish reason sends what
+ * its lanes held, and what is still held at the end goes out in a chunk of its own.
  */
+import type { Redactor } from './redactor.js';
 import type { StreamGuard } from './stream-guard.js';
 
 /** Text fields of a delta that carry what the upstream wrote. */
@@ -96,4 +99,40 @@ export function heldChunk(guard: StreamGuard, head: Record<string, unknown> | un
   if (byChoice.size === 0) return undefined;
   const choices = [...byChoice].map(([index, delta]) => ({ index, delta, finish_reason: null }));
   return JSON.stringify({ ...head, object: 'chat.completion.chunk', choices });
+}
+
+/** Everything a stream needs to keep secrets out of what it sends. */
+export class ChunkGuard {
+  private readonly guard: StreamGuard;
+
+  constructor(private readonly redactor: Redactor) {
+    this.guard = redactor.stream();
+  }
+
+  /** A payload as it arrives, redacted as text (before anything parses it). */
+  text(data: string): string {
+    return this.redactor.text(data);
+  }
+
+  /** The parsed payload, in place: escapes (`\u0073k-…`) looked at decoded, split secrets held. True when it changed. */
+  chunk(data: string, chunk: GuardedChunk): boolean {
+    const decoded = data.includes('\\u') && this.redactor.json(chunk);
+    return guardChunk(this.guard, chunk) || decoded;
+  }
+
+  /** Payloads to send before `[DONE]`: what lanes that never finished still hold (none or one). */
+  end(head: Record<string, unknown> | undefined): string[] {
+    const held = heldChunk(this.guard, head);
+    return held === undefined ? [] : [held];
+  }
+
+  /** The message of an error that broke the stream: it may echo a secret, like any upstream message. */
+  error(err: unknown): string {
+    return this.redactor.message(err instanceof Error ? err.message : String(err));
+  }
+
+  /** A new segment continues the stream: what the broken one held was never sent, and the continuation says it again. */
+  reset(): void {
+    this.guard.reset();
+  }
 }

@@ -14,8 +14,7 @@
  */
 import type { ResolvedTarget } from '../config.js';
 import { ClientClosedError, StreamInterruptedError, type AttemptRecord } from '../errors/index.js';
-import { guardChunk, heldChunk } from '../secrets/chunk-guard.js';
-import type { StreamGuard } from '../secrets/stream-guard.js';
+import { ChunkGuard } from '../secrets/chunk-guard.js';
 import type { ResponseInfo } from '../events.js';
 import type { CommittedStream } from './commit.js';
 import { DONE } from './sse.js';
@@ -85,8 +84,7 @@ export class RelayStream implements AsyncIterableIterator<string> {
   dropped = 0;
   /** Finish reasons seen, one per finished choice. */
   private readonly finishes: string[] = [];
-  /** [secrets] Secrets an upstream splits across events (see `secrets/stream-guard.ts`). */
-  private readonly guard: StreamGuard;
+  private readonly secrets: ChunkGuard; // [secrets] what an upstream echoes (secrets/chunk-guard.ts)
 
   constructor(
     first: StreamSegment,
@@ -94,7 +92,7 @@ export class RelayStream implements AsyncIterableIterator<string> {
   ) {
     this.segment = first;
     this.served = [first.target];
-    this.guard = first.target.provider.redactor.stream();
+    this.secrets = new ChunkGuard(first.target.provider.redactor);
   }
 
   [Symbol.asyncIterator](): this {
@@ -134,10 +132,7 @@ export class RelayStream implements AsyncIterableIterator<string> {
       }
       if (data === DONE) {
         this.flushSplice();
-        // [secrets] Text still held for lanes that never finished goes out before [DONE].
-        const held = heldChunk(this.guard, this.head);
-        if (held !== undefined) this.queue.push(held);
-        this.queue.push(DONE);
+        this.queue.push(...this.secrets.end(this.head), DONE);
         continue;
       }
       this.filter(data);
@@ -183,8 +178,7 @@ export class RelayStream implements AsyncIterableIterator<string> {
 
   /** Looks at one upstream payload and queues what the client gets of it. */
   private filter(data: string): void {
-    // [secrets] An upstream that echoes a secret in its answer: redacted before anything reads it.
-    data = this.segment.target.provider.redactor.text(data);
+    data = this.secrets.text(data);
     let chunk: Chunk;
     try {
       chunk = JSON.parse(data) as Chunk;
@@ -216,10 +210,8 @@ export class RelayStream implements AsyncIterableIterator<string> {
         changed = true;
       }
     }
-    // [secrets] An escape (`\u0073k-…`) must not hide a secret: escaped events are looked at decoded.
-    if (data.includes('\\u') && this.segment.target.provider.redactor.json(chunk)) changed = true;
+    if (this.secrets.chunk(data, chunk)) changed = true;
     this.head ??= { id: chunk.id, created: chunk.created, model: chunk.model };
-    if (guardChunk(this.guard, chunk)) changed = true;
     if (this.hooks.resume || this.hooks.collectText) {
       if (this.served.length === 1) {
         this.track(chunk);
@@ -273,8 +265,7 @@ export class RelayStream implements AsyncIterableIterator<string> {
     }
     this.index = 0;
     this.finished = false;
-    // [secrets] What the broken segment held back was never sent: the continuation says it again.
-    this.guard.reset();
+    this.secrets.reset();
     this.splice = new Splice(this.delivered);
     this.served.push(this.segment.target);
     this.sentBy.push(0);
@@ -286,9 +277,7 @@ export class RelayStream implements AsyncIterableIterator<string> {
       await this.finish('aborted');
       return END;
     }
-    // An in-stream error may echo a secret: it is redacted like any other upstream message.
-    const detail = this.segment.target.provider.redactor.message(err instanceof Error ? err.message : String(err));
-    const error = new StreamInterruptedError(detail, this.hooks.attempts);
+    const error = new StreamInterruptedError(this.secrets.error(err), this.hooks.attempts);
     await this.finish('interrupted', error);
     throw error;
   }
