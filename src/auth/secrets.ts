@@ -9,8 +9,16 @@
 const KEEP = 16;
 
 export class LiveSecrets {
-  /** @param keep how many of the latest values to remember */
-  constructor(private readonly keep = KEEP) {}
+  /**
+   * @param keep how many of the latest values to remember
+   * @param scanBodies whether whole answer bodies are searched for them too; off for
+   *   values good for one request only (SigV4 signatures): their shape is caught anyway,
+   *   and searching a large body for many of them costs milliseconds
+   */
+  constructor(
+    private readonly keep = KEEP,
+    readonly scanBodies = true,
+  ) {}
 
   /** Read by the redactor; never logged. Private, so no inspect or JSON of a holder shows it. */
   readonly #values: string[] = [];

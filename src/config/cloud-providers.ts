@@ -118,7 +118,7 @@ function bedrock(o: Record<string, unknown>, path: string, env: NodeJS.ProcessEn
     onValue: (c) => secrets.add(c.accessKeyId, c.secretAccessKey, c.sessionToken),
   });
   // Signatures of requests still in flight: more of them than of credentials.
-  const signatures = new LiveSecrets(64);
+  const signatures = new LiveSecrets(64, false);
   const auth = sigv4Auth(source, { region, service: 'bedrock' }, now, (signature) => signatures.add(signature));
   return { url, headers, secret: [secrets, signatures], auth, cloud };
 }

@@ -42,6 +42,8 @@ export class Redactor {
   readonly #fixed = new Set<string>();
   readonly #live: LiveSecrets[] = [];
   #values: readonly string[] = [];
+  /** The values whole answer bodies are searched for (see `LiveSecrets.scanBodies`). */
+  #bodyValues: readonly string[] = [];
   /** Versions `#values` was built from: the fixed set's, and each live list's. */
   #fixedVersion = 0;
   #builtFixed = -1;
@@ -68,10 +70,14 @@ export class Redactor {
   /** Every value to look for now, longest first (a secret inside another goes after it), with JSON-escaped forms. */
   values(): readonly string[] {
     if (this.#stale()) {
-      const all = new Set(this.#fixed);
-      for (const live of this.#live) for (const v of live.values) if (v.length >= MIN_SECRET) all.add(v);
-      for (const v of [...all]) if (ESCAPED.test(v)) all.add(JSON.stringify(v).slice(1, -1));
-      this.#values = [...all].sort((a, b) => b.length - a.length);
+      const build = (lists: readonly LiveSecrets[]) => {
+        const all = new Set(this.#fixed);
+        for (const live of lists) for (const v of live.values) if (v.length >= MIN_SECRET) all.add(v);
+        for (const v of [...all]) if (ESCAPED.test(v)) all.add(JSON.stringify(v).slice(1, -1));
+        return [...all].sort((a, b) => b.length - a.length);
+      };
+      this.#values = build(this.#live);
+      this.#bodyValues = build(this.#live.filter((live) => live.scanBodies));
       this.#builtFixed = this.#fixedVersion;
       this.#builtLive = this.#live.map((live) => live.version);
     }
@@ -104,7 +110,8 @@ export class Redactor {
    * cannot hide a secret.
    */
   buffer(bytes: Buffer): Buffer {
-    const hit = this.values().some((v) => bytes.includes(v)) || bytes.includes('ignature=');
+    this.values(); // brings #bodyValues up to date
+    const hit = this.#bodyValues.some((v) => bytes.includes(v)) || bytes.includes('ignature=');
     if (!hit) {
       if (this.empty || !bytes.includes('\\u')) return bytes;
       let parsed: unknown;
