@@ -11,6 +11,7 @@ import { describe, expect, it } from 'vitest';
 import { LiveSecrets } from '../src/auth/secrets.js';
 import { resolveConfig } from '../src/config.js';
 import { record } from '../src/engine/records.js';
+import { createRelay } from '../src/relay/relay.js';
 import { Redactor } from '../src/secrets/redactor.js';
 import { headerSecrets, isCredentialHeader, secretsOfValue } from '../src/secrets/slots.js';
 import { HOLD } from '../src/secrets/stream-guard.js';
@@ -195,5 +196,17 @@ describe('the stream guard (fast-check)', () => {
     expect(guard.push('0.content', `x ${KEY.slice(0, 10)}`)).toBe('x ');
     // The lane ended inside a secret: what it held is the start of one, and goes.
     expect(guard.flush('0.content')).toBe('[redacted]');
+  });
+});
+
+describe('config errors reported to the relay', () => {
+  it('lose the secrets of the configuration in force before listeners see them', async () => {
+    const relay = createRelay({ providers: { p: { type: 'openai', baseURL: 'http://127.0.0.1:1/v1', apiKey: PASS } }, models: { m: { targets: [{ provider: 'p', model: 'x' }] } } });
+    const seen: unknown[] = [];
+    relay.on('control', (e) => seen.push(e));
+    relay.reportConfigError('/etc/switchyard.json', `providers.p.apiKey: ${PASS} was rotated`);
+    await relay.close();
+    expect(JSON.stringify(seen)).not.toContain(PASS);
+    expect(seen).toMatchObject([{ action: 'configError', detail: { message: 'providers.p.apiKey: [redacted] was rotated' } }]);
   });
 });
