@@ -28,6 +28,8 @@ Options:
       --requests             GET /v1/requests: the request log, JSON or live (SSE)
       --metrics              GET /v1/metrics, Prometheus (needs prom-client)
       --admin                GET /v1/admin/targets, POST /v1/admin/breaker and /v1/admin/drain
+      --debug                honour x-switchyard-debug: 1 (per-attempt details and
+                             upstream messages for every client; off by default)
       --drain-ms <ms>        on SIGTERM or SIGINT, let requests in flight finish for up
                              to this long, then exit (default 10000)
   -h, --help                 show this help
@@ -61,6 +63,7 @@ async function serve(argv: string[]): Promise<void> {
       requests: { type: 'boolean', default: false },
       metrics: { type: 'boolean', default: false },
       admin: { type: 'boolean', default: false },
+      debug: { type: 'boolean', default: false },
       'drain-ms': { type: 'string', default: '10000' },
     },
   });
@@ -80,11 +83,12 @@ async function serve(argv: string[]): Promise<void> {
     host: values.host,
     clientKey,
     routes: { health, stats, dashboard, metrics, admin, requests },
+    debug: values.debug,
     watch: values.watch,
     log,
   });
   if (sidecar.framework === 'node:http') log('express is not installed: serving with node:http (same routes)');
-  const extra = Object.entries({ health, stats, dashboard, metrics, admin, requests }).filter(([, on]) => on).map(([name]) => name);
+  const extra = Object.entries({ health, stats, dashboard, metrics, admin, requests, debug: values.debug }).filter(([, on]) => on).map(([name]) => name);
   log(`listening on ${sidecar.url} (${sidecar.framework}; config ${values.config}${values.watch ? ', watched' : ''}${extra.length ? `; ${extra.join(', ')}` : ''}${keyEnv ? `; client key from ${keyEnv}` : ''})`);
 
   let stopping = false;

@@ -11,7 +11,8 @@ import { readFile } from 'node:fs/promises';
 import { basename, dirname, resolve } from 'node:path';
 import { InvalidConfigError } from './errors/index.js';
 import type { RelayConfig } from './options.js';
-import { redact } from './redact.js';
+import { Redactor } from './secrets/redactor.js';
+import { headerSecrets } from './secrets/slots.js';
 import type { Relay } from './relay/relay.js';
 
 /** Quiet time after the last change before the file is read. */
@@ -140,7 +141,7 @@ export function watchConfigFile(relay: Relay, path: string, options: WatchConfig
     if (stopped || relay.isClosed) return;
     let message = err instanceof Error ? err.message : String(err);
     if (message.startsWith(`${path}: `)) message = message.slice(path.length + 2);
-    for (const secret of secretsIn(config)) message = redact(message, secret);
+    message = secretsIn(config).message(message);
     relay.reportConfigError(path, message, { actor });
   };
 
@@ -189,20 +190,26 @@ export function watchConfigFile(relay: Relay, path: string, options: WatchConfig
   return { stop };
 }
 
-/** Strings in a file that may be keys: an error message quoting one must not pass it on. */
-function secretsIn(config: unknown): string[] {
+/**
+ * The secrets in a file (keys, credential headers, AWS credentials) as a redactor: an
+ * error message quoting one must not pass it on, though the file was never applied.
+ */
+function secretsIn(config: unknown): Redactor {
   const providers = isRecord(config) && isRecord(config.providers) ? Object.values(config.providers) : [];
-  const secrets: string[] = [];
+  const redactor = new Redactor();
   for (const p of providers) {
     if (!isRecord(p)) continue;
-    if (typeof p.apiKey === 'string') secrets.push(p.apiKey);
+    if (typeof p.apiKey === 'string') redactor.add(p.apiKey);
     // A key pasted into apiKeyEnv comes back in "environment variable ... is not set".
-    if (typeof p.apiKeyEnv === 'string' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(p.apiKeyEnv)) secrets.push(p.apiKeyEnv);
+    if (typeof p.apiKeyEnv === 'string' && !/^[A-Za-z_][A-Za-z0-9_]*$/.test(p.apiKeyEnv)) redactor.add(p.apiKeyEnv);
     if (isRecord(p.headers)) {
-      for (const [header, v] of Object.entries(p.headers)) if (typeof v === 'string' && /auth|key|token|secret|cookie/i.test(header)) secrets.push(v);
+      const headers = Object.fromEntries(Object.entries(p.headers).filter((e): e is [string, string] => typeof e[1] === 'string').map(([h, v]) => [h.toLowerCase(), v]));
+      const marked = Array.isArray(p.secretHeaders) ? p.secretHeaders.filter((h): h is string => typeof h === 'string') : [];
+      redactor.add(headerSecrets(headers, marked));
     }
+    if (isRecord(p.credentials)) for (const v of Object.values(p.credentials)) if (typeof v === 'string') redactor.add(v);
   }
-  return secrets;
+  return redactor;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

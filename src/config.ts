@@ -11,6 +11,7 @@ import { resolveCache, resolveGovernance } from './config/governance.js';
 import { resolveProvider, type ProviderExtras } from './config/providers.js';
 import { resolveAlerts, resolveRequestLog, resolveTelemetry } from './config/observe.js';
 import { resolveHooks } from './config/hooks.js';
+import { Redactor } from './secrets/redactor.js';
 
 export type {
   ResolvedRetry,
@@ -58,8 +59,10 @@ export function resolveConfig(config: RelayConfig, env: NodeJS.ProcessEnv = proc
   const now = (root.now as (() => number) | undefined) ?? Date.now;
   const providersIn = expectObject(root.providers, 'providers');
   const providers = new Map<string, ProviderExtras>();
+  // One redactor for the whole configuration: every provider adds its secrets to it.
+  const redactor = new Redactor();
   for (const [name, value] of Object.entries(providersIn)) {
-    providers.set(name, resolveProvider(name, value, defaults, env, now));
+    providers.set(name, resolveProvider(name, value, defaults, env, now, redactor));
   }
   if (providers.size === 0) throw new InvalidConfigError('providers', 'expected at least one provider');
 
@@ -100,6 +103,7 @@ export function resolveConfig(config: RelayConfig, env: NodeJS.ProcessEnv = proc
     alerts: resolveAlerts(root.alerts),
     content: (telemetry.traces && telemetry.captureContent) || requestLog?.prompts === true,
     ...resolveHooks(root),
+    redactor,
     now,
     random: (root.random as () => number) ?? Math.random,
   };

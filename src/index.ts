@@ -50,10 +50,12 @@ export {
   RelayClosedError,
   toErrorResponse,
 } from './errors/index.js';
-export type { SwitchyardErrorCode, FailureKind, AttemptRecord, ErrorEnvelope } from './errors/index.js';
+export type { SwitchyardErrorCode, FailureKind, AttemptRecord, ErrorEnvelope, EnvelopeOptions } from './errors/index.js';
 export type { RelayEventMap, RelayEventName, RelayListener } from './events.js';
 export type { BreakerState, BreakerSnapshot } from './policy/breaker.js';
-export type { NodeHandler, NodeHandlerOptions } from './http/node-handler.js';
+export type { NodeHandler, NodeHandlerOptions, EndpointOptions } from './http/node-handler.js';
+export type { DebugOption } from './http/debug.js';
+export { BODY_ROUTES, parserRejection, routeErrorResponse, sendRouteError, type Rejection } from './http/route-errors.js';
 export { handleAdmin, handleChatCompletion, handleCountTokens, handleEmbeddings, handleEndpoint, handleMessages, handleModels, handleResponses, handleStoredResponse, operatorRoutes } from './http/node-handler.js';
 export { sendError } from './http/respond.js';
 export type { OperatorRoute } from './http/node-handler.js';

@@ -25,6 +25,11 @@ export interface SidecarOptions {
   clientKey?: string;
   /** Operator routes to mount (`metrics` needs prom-client). */
   routes: { health: boolean; stats: boolean; dashboard: boolean; metrics: boolean; admin: boolean; requests?: boolean };
+  /**
+   * Honour a client's `x-switchyard-debug: 1` (see `NodeHandlerOptions.debug`).
+   * @default false
+   */
+  debug?: boolean;
   /** Apply edits of the configuration file while running. */
   watch: boolean;
   /** Where progress lines go. */
@@ -56,7 +61,7 @@ export async function startSidecar(options: SidecarOptions): Promise<Sidecar> {
     throw err;
   }
   const metrics = metricsModule?.prometheusMetrics(relay);
-  const handlerOptions: NodeHandlerOptions = { ...options.routes, metrics };
+  const handlerOptions: NodeHandlerOptions = { ...options.routes, metrics, debug: options.debug ?? false };
 
   let listener: RequestListener;
   const check = options.clientKey === undefined ? undefined : clientKeyCheck(options.clientKey);

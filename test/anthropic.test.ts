@@ -340,7 +340,7 @@ describe('failover with Anthropic targets', () => {
 
   /** A chain `primary` → `backup` with these protocols; the backup says who it is. */
   const chain = async (primary: 'openai' | 'anthropic', backup: 'openai' | 'anthropic') => {
-    h = await startMixedHarness({ primary, backup }, {}, {});
+    h = await startMixedHarness({ primary, backup }, {}, {}, { debug: true });
     client = clientFor(h);
   };
   const backupText = 'Hello from backup! This is a streamed reply from a mock upstream.';

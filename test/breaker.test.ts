@@ -129,7 +129,7 @@ describe('breaker in the relay', () => {
 
   it('skips an open target, probes it after the cooldown, and closes on success', async () => {
     const c = clock(Date.now());
-    h = await startHarness(['primary', 'backup'], { breaker: { failureThreshold: 2, cooldownMs: 30_000 }, retry: { attempts: 1 }, now: c.now });
+    h = await startHarness(['primary', 'backup'], { breaker: { failureThreshold: 2, cooldownMs: 30_000 }, retry: { attempts: 1 }, now: c.now }, {}, { debug: true });
     const events: string[] = [];
     h.relay.on('breakerOpen', (e) => events.push(`open:${e.provider}`));
     h.relay.on('breakerHalfOpen', (e) => events.push(`half-open:${e.provider}`));

@@ -54,6 +54,7 @@ beforeAll(async () => {
       signed: { protocol: 'bedrock', model: 'us.anthropic.claude-sonnet-4-5-20250929-v1:0', provider: { credentials: async () => ({ ...AWS, expiration: new Date(Date.now() + 3_600_000) }) }, mock: { sigv4: { credentials: [AWS] } } },
     },
     { breaker: { failureThreshold: 1000 } },
+    { debug: true },
   );
   for (const name of EVENTS) h.relay.on(name, (payload: unknown) => void seen.push(JSON.stringify(payload)));
   client = new OpenAI({ baseURL: h.url, apiKey: 'client-key', maxRetries: 0 });

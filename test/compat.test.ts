@@ -94,3 +94,21 @@ describe('gpt-4.1 → o3 failover', () => {
     expect(s.o3.requests.at(-1)!.body).not.toHaveProperty('temperature');
   });
 });
+
+describe('Claude 4.1 and later', () => {
+  it('gets temperature or top_p, not both, in a fallback from GPT', async () => {
+    const gpt = await createMockUpstream({ name: 'gpt' });
+    const claude = await createMockUpstream({ name: 'claude', protocol: 'anthropic' });
+    const relay = createRelay({
+      providers: { openai: { type: 'openai', baseURL: gpt.url, apiKey: 'sk-one' }, anthropic: { type: 'anthropic', baseURL: claude.url, apiKey: 'sk-ant-two' } },
+      models: { smart: { targets: [{ provider: 'openai', model: 'gpt-4.1' }, { provider: 'anthropic', model: 'claude-sonnet-4-5' }] } },
+      retry: { attempts: 1 },
+    });
+    h = await serveRelay(relay, { gpt, claude });
+    gpt.setFault({ status: 503 });
+    await client(h.url).chat.completions.create({ model: 'smart', messages: [{ role: 'user', content: 'x' }], temperature: 0.3, top_p: 0.9 });
+    expect(claude.requests.at(-1)!.body).toMatchObject({ temperature: 0.3 });
+    expect(claude.requests.at(-1)!.body).not.toHaveProperty('top_p');
+    expect(gpt.requests.at(-1)!.body).toMatchObject({ temperature: 0.3, top_p: 0.9 });
+  });
+});

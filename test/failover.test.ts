@@ -38,7 +38,7 @@ describe('failover table', () => {
   });
 
   it('falls back at once on 408: a target that timed out is not asked again', async () => {
-    h = await startHarness(['primary', 'backup']);
+    h = await startHarness(['primary', 'backup'], {}, {}, { debug: true });
     h.mocks.primary!.setFault({ status: 408 });
     const r = await postChat(h.url, {}, { 'x-switchyard-debug': '1' });
     expect(servedBy(r)).toBe('backup');
@@ -246,7 +246,7 @@ describe('failover table', () => {
   });
 
   it('lists every attempt in a header when the client asks for debug details', async () => {
-    h = await startHarness(['primary', 'backup'], { retry: { attempts: 1 } });
+    h = await startHarness(['primary', 'backup'], { retry: { attempts: 1 } }, {}, { debug: true });
     h.mocks.primary!.setFault({ status: 503 });
     const r = await postChat(h.url, {}, { 'x-switchyard-debug': '1' });
     const details = JSON.parse(r.headers.get('x-switchyard-attempt-details')!);

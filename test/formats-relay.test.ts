@@ -45,7 +45,7 @@ async function chain(primary: Side, backup: Side, extra: Partial<RelayConfig> = 
     retry: { attempts: 1 },
     ...extra,
   });
-  h = await serveRelay(relay, mocks);
+  h = await serveRelay(relay, mocks, { debug: true });
   return { ...h, primary: mocks.primary, backup: mocks.backup };
 }
 

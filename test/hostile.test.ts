@@ -439,7 +439,7 @@ describe('client input: the extremes', () => {
 
   // Regression test for a bug found here and fixed: metaHeaders puts JSON.stringify(attempts) in x-switchyard-attempt-details; a non-Latin-1 upstream error message makes writeHead throw ERR_INVALID_CHAR (unhandled rejection, client hangs, or a stream left in flight).
   it('x-switchyard-debug with an upstream error message in Chinese still answers, leaks nothing and leaves nothing in flight', async () => {
-    const local = await startHarness(['primary', 'backup'], { retry: { attempts: 1 } });
+    const local = await startHarness(['primary', 'backup'], { retry: { attempts: 1 } }, {}, { debug: true });
     const seen: unknown[] = [];
     const record = (reason: unknown) => seen.push(reason);
     const mark = rejections.length;

@@ -8,7 +8,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRelay, MemoryStore, type Relay, type RelayConfig, type Store } from 'switchyard';
+import { createRelay, MemoryStore, type NodeHandlerOptions, type Relay, type RelayConfig, type Store } from 'switchyard';
 import { createMockUpstream } from 'switchyard/testing';
 import { closeServer, MESSAGES, postChat, serveRelay, sseData, startMocks, startRelay, type Harness } from './helpers/harness.js';
 
@@ -20,8 +20,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-async function setup(names: string[], build: (providers: RelayConfig['providers']) => Omit<RelayConfig, 'providers'>) {
-  const s = await startRelay(names, build);
+async function setup(names: string[], build: (providers: RelayConfig['providers']) => Omit<RelayConfig, 'providers'>, handler: NodeHandlerOptions = {}) {
+  const s = await startRelay(names, build, handler);
   current = s;
   return s;
 }
@@ -114,7 +114,7 @@ describe('hedged attempts go through every per-target check', () => {
   });
 
   it('sends no hedge to a drained provider', async () => {
-    const s = await setup(['a', 'b'], (p) => hedging(p));
+    const s = await setup(['a', 'b'], (p) => hedging(p), { debug: true });
     s.relay.drain('b');
     // a answers late with an error the client must see: the chain never reaches b, only a hedge would.
     s.mocks.a!.setFault({ firstByteDelayMs: 300, status: 400 });
@@ -127,7 +127,7 @@ describe('hedged attempts go through every per-target check', () => {
   it('asks the breaker when the hedge starts: no hedge to a target whose breaker opened meanwhile', async () => {
     const s = await setup(['a', 'b'], () => ({
       models: { m: { hedge: { afterMs: 1_500 }, targets: [{ provider: 'a', model: 'x' }, { provider: 'b', model: 'y' }] } },
-    }));
+    }), { debug: true });
     s.mocks.a!.setFault({ firstByteDelayMs: 3_000, status: 400 });
     const r = postChat(s.url, { model: 'm' }, { 'x-switchyard-debug': '1' });
     await expect.poll(() => s.mocks.a!.count).toBe(1);

@@ -5,7 +5,7 @@
  * how long anything took.
  */
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRelay, type RelayConfig } from 'switchyard';
+import { createRelay, type NodeHandlerOptions, type RelayConfig } from 'switchyard';
 import { MESSAGES, postChat, startRelay } from './helpers/harness.js';
 
 /** A seeded PRNG (mulberry32), so random strategies are reproducible. */
@@ -28,8 +28,8 @@ afterEach(async () => {
 });
 
 /** Mocks `names`, one provider each, and a relay built by `build(providers)`. */
-async function setup(names: string[], build: (p: RelayConfig['providers']) => Omit<RelayConfig, 'providers'>): Promise<Setup> {
-  current = await startRelay(names, build);
+async function setup(names: string[], build: (p: RelayConfig['providers']) => Omit<RelayConfig, 'providers'>, handler: NodeHandlerOptions = {}): Promise<Setup> {
+  current = await startRelay(names, build, handler);
   return current;
 }
 
@@ -265,7 +265,7 @@ describe('context window', () => {
 
 describe('hedged requests', () => {
   it('starts the next target when the first is slow, takes the first answer and aborts the other', async () => {
-    const s = await setup(['primary', 'backup'], () => ({ models: { m: { hedge: { afterMs: 50 }, targets: [t('primary'), t('backup')] } } }));
+    const s = await setup(['primary', 'backup'], () => ({ models: { m: { hedge: { afterMs: 50 }, targets: [t('primary'), t('backup')] } } }), { debug: true });
     s.mocks.primary!.setFault({ firstByteDelayMs: 5_000 });
     const r = await postChat(s.url, { model: 'm' }, { 'x-switchyard-debug': '1' });
     expect(served(r)).toBe('backup');

@@ -95,7 +95,7 @@ async function start(extra: Partial<RelayConfig> = {}): Promise<Rig> {
   });
   const events: Rig['events'] = [];
   for (const name of EVENTS) relay.on(name, (payload: unknown) => events.push({ name, payload }));
-  const { server, origin } = await listen(relay.nodeHandler({ prefix: '/v1' }));
+  const { server, origin } = await listen(relay.nodeHandler({ prefix: '/v1', debug: true }));
   return {
     relay,
     url: `${origin}/v1`,

@@ -164,6 +164,20 @@ describe('switchyard serve', () => {
     expect((await fetch(`${url}/health`)).status).toBe(404);
   });
 
+  it('honours x-switchyard-debug only with --debug', async () => {
+    const upstream = await mock();
+    upstream.setFault({ status: 503, body: { error: { message: 'shard 7 is down', type: 'server_error' } } });
+    const file = await configFile(config(upstream));
+    const ask = (url: string) => fetch(`${url}/chat/completions`, { method: 'POST', headers: { 'content-type': 'application/json', 'x-switchyard-debug': '1' }, body: JSON.stringify({ model: 'm', messages: MESSAGES }) });
+    const plain = await ask(await run(['serve', '--config', file, '--port', '0']).ready);
+    expect(plain.status).toBe(502);
+    expect(plain.headers.get('x-switchyard-attempt-details')).toBeNull();
+    expect(await plain.text()).not.toContain('shard 7');
+    const debug = await ask(await run(['serve', '--config', file, '--port', '0', '--debug']).ready);
+    expect(debug.status).toBe(502);
+    expect(JSON.parse(debug.headers.get('x-switchyard-attempt-details')!)[0]).toMatchObject({ provider: 'a', message: 'shard 7 is down' });
+  });
+
   it('applies edits of the configuration file with --watch and keeps the old one on a broken edit', async () => {
     const upstream = await mock();
     const file = await configFile(config(upstream));

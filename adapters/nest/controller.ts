@@ -20,6 +20,7 @@ import {
   handleStoredResponse,
   operatorRoutes,
   sendError,
+  type DebugOption,
   type NodeHandlerOptions,
   type OperatorRoute,
 } from 'switchyard';
@@ -29,7 +30,7 @@ import {
  * `/metrics`, and with `admin` `GET {path}/admin/targets`, `POST {path}/admin/breaker`
  * and `POST {path}/admin/drain`).
  */
-export type OperatorRouteOptions = Omit<NodeHandlerOptions, 'prefix'>;
+export type OperatorRouteOptions = Omit<NodeHandlerOptions, 'prefix' | 'debug'>;
 
 /** Express hands Nest Node's own objects; Fastify wraps them. */
 type PlatformRequest = IncomingMessage & { raw?: IncomingMessage; body?: unknown };
@@ -61,6 +62,8 @@ function nodeResponse(res: PlatformResponse): ServerResponse {
 export class SwitchyardController {
   /** Operator routes enabled for this controller class (set by {@link relayController}). */
   static routes: OperatorRouteOptions = {};
+  /** Whether clients may ask for debug detail (set by {@link relayController}). */
+  static debug: DebugOption = false;
   private readonly operator: Map<string, OperatorRoute>;
 
   constructor(@Inject(Relay) private readonly relay: Relay) {
@@ -82,17 +85,22 @@ export class SwitchyardController {
 
   @Post('chat/completions')
   async chatCompletions(@Req() req: PlatformRequest, @Res() res: PlatformResponse): Promise<void> {
-    await handleChatCompletion(this.relay, nodeRequest(req), nodeResponse(res), parsedBody(req));
+    await handleChatCompletion(this.relay, nodeRequest(req), nodeResponse(res), parsedBody(req), { debug: this.debug });
   }
 
   @Post('embeddings')
   async embeddings(@Req() req: PlatformRequest, @Res() res: PlatformResponse): Promise<void> {
-    await handleEmbeddings(this.relay, nodeRequest(req), nodeResponse(res), parsedBody(req));
+    await handleEmbeddings(this.relay, nodeRequest(req), nodeResponse(res), parsedBody(req), { debug: this.debug });
+  }
+
+  /** This controller class's debug option. */
+  private get debug(): DebugOption {
+    return (this.constructor as typeof SwitchyardController).debug;
   }
 
   @Post('responses')
   async responses(@Req() req: PlatformRequest, @Res() res: PlatformResponse): Promise<void> {
-    await handleResponses(this.relay, nodeRequest(req), nodeResponse(res), parsedBody(req));
+    await handleResponses(this.relay, nodeRequest(req), nodeResponse(res), parsedBody(req), { debug: this.debug });
   }
 
   @Get('responses/:id')
@@ -107,7 +115,7 @@ export class SwitchyardController {
 
   @Post('messages')
   async messages(@Req() req: PlatformRequest, @Res() res: PlatformResponse): Promise<void> {
-    await handleMessages(this.relay, nodeRequest(req), nodeResponse(res), parsedBody(req));
+    await handleMessages(this.relay, nodeRequest(req), nodeResponse(res), parsedBody(req), { debug: this.debug });
   }
 
   @Post('messages/count_tokens')
@@ -122,10 +130,11 @@ export class SwitchyardController {
 }
 
 /** A controller class serving the relay's routes under `path`. */
-export function relayController(path: string, routes: OperatorRouteOptions = {}): Type<SwitchyardController> {
+export function relayController(path: string, routes: OperatorRouteOptions = {}, debug: DebugOption = false): Type<SwitchyardController> {
   @Controller(path)
   class RelayController extends SwitchyardController {
     static override routes = routes;
+    static override debug = debug;
   }
   // Only enabled operator routes are declared, so a host's own `GET v1/health` keeps working.
   const enabled: string[] = (['health', 'stats', 'dashboard', 'metrics', 'requests'] as const).filter((r) => routes[r] || ((r === 'stats' || r === 'requests') && routes.dashboard));

@@ -5,6 +5,9 @@
  * extras `path` (where the controller is mounted) and `isGlobal`.
  */
 import { ConfigurableModuleBuilder } from '@nestjs/common';
+import { APP_FILTER, HttpAdapterHost } from '@nestjs/core';
+import type { DebugOption } from 'switchyard';
+import { BodyErrorHooks, RelayBodyErrorFilter } from './body-errors.js';
 import { relayController, type OperatorRouteOptions } from './controller.js';
 import { SwitchyardOptions } from './tokens.js';
 
@@ -29,6 +32,12 @@ export interface SwitchyardModuleExtras {
    * @default {}
    */
   routes: OperatorRouteOptions;
+  /**
+   * Whether a client's `x-switchyard-debug: 1` is honoured on the relay's routes: `true`,
+   * or a predicate over the raw request (see the core's `NodeHandlerOptions.debug`).
+   * @default false
+   */
+  debug: DebugOption;
 }
 
 export const { ConfigurableModuleClass, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } = new ConfigurableModuleBuilder<SwitchyardOptions>({
@@ -36,10 +45,16 @@ export const { ConfigurableModuleClass, OPTIONS_TYPE, ASYNC_OPTIONS_TYPE } = new
   moduleName: 'Switchyard',
 })
   .setClassMethodName('forRoot')
-  .setExtras<SwitchyardModuleExtras>({ path: 'v1', isGlobal: false, routes: {} }, (definition, extras) => ({
+  .setExtras<SwitchyardModuleExtras>({ path: 'v1', isGlobal: false, routes: {}, debug: false }, (definition, extras) => ({
     ...definition,
     global: extras.isGlobal,
-    controllers: [...(definition.controllers ?? []), relayController(extras.path, extras.routes)],
+    controllers: [...(definition.controllers ?? []), relayController(extras.path, extras.routes, extras.debug)],
+    providers: [
+      ...(definition.providers ?? []),
+      // Bodies the platform's parser rejects on the relay's paths: in the relay's envelope (see body-errors.ts).
+      { provide: BodyErrorHooks, useFactory: (host: HttpAdapterHost) => new BodyErrorHooks(host, extras.path), inject: [HttpAdapterHost] },
+      { provide: APP_FILTER, useClass: RelayBodyErrorFilter },
+    ],
   }))
   .build();
 

@@ -43,8 +43,12 @@ export function awsCredentialSource(input: AwsCredentialsInput | undefined, opti
   );
 }
 
-/** Signs each request with the current credentials of `source`. */
-export function sigv4Auth(source: Refreshing<AwsCredentials>, scope: SigningScope, now: () => number): ProviderAuth {
+/**
+ * Signs each request with the current credentials of `source`. `onSigned` hears each
+ * signature: good for that one request only, but a credential while it is fresh, so the
+ * redactor keeps the latest.
+ */
+export function sigv4Auth(source: Refreshing<AwsCredentials>, scope: SigningScope, now: () => number, onSigned?: (signature: string) => void): ProviderAuth {
   return {
     async headers(request, signal) {
       const credentials = await source.get(signal);
@@ -55,7 +59,10 @@ export function sigv4Auth(source: Refreshing<AwsCredentials>, scope: SigningScop
         const lower = name.toLowerCase();
         if (lower === 'content-type' || lower.startsWith('x-amz-')) signed[lower] = value;
       }
-      return signRequest({ ...request, headers: signed }, credentials, scope, new Date(now()));
+      const headers = await signRequest({ ...request, headers: signed }, credentials, scope, new Date(now()));
+      const signature = /Signature=([0-9a-f]+)/.exec(headers.authorization ?? '')?.[1];
+      if (signature) onSigned?.(signature);
+      return headers;
     },
     invalidate: () => source.invalidate(),
   };

@@ -20,8 +20,9 @@ export async function authorize(
   signal: AbortSignal,
 ): Promise<Record<string, string> | string> {
   try {
-    const extra = await provider.auth.headers({ method: 'POST', origin: provider.origin, path: request.path, headers: provider.headers, body: request.body }, signal);
-    return { ...provider.headers, ...extra };
+    const headers = provider.headers();
+    const extra = await provider.auth.headers({ method: 'POST', origin: provider.origin, path: request.path, headers, body: request.body }, signal);
+    return { ...headers, ...extra };
   } catch (err) {
     if (signal.aborted) throw signal.reason;
     return `credentials unavailable: ${(err instanceof CredentialsError ? err : CredentialsError.from('credentials', err)).message}`;

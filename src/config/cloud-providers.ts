@@ -66,7 +66,7 @@ function azure(o: Record<string, unknown>, path: string, env: NodeJS.ProcessEnv,
   }
   const secrets = new LiveSecrets();
   const source = tokenSource(token ?? azureDefaultToken(), AZURE_COGNITIVE_SCOPE, refresh('the Azure OpenAI token', now, secrets));
-  return { url, headers, secret: secrets.values, auth: bearerAuth(source), cloud };
+  return { url, headers, secret: secrets, auth: bearerAuth(source), cloud };
 }
 
 function awsCredentials(value: unknown, path: string): AwsCredentialsInput | undefined {
@@ -117,7 +117,10 @@ function bedrock(o: Record<string, unknown>, path: string, env: NodeJS.ProcessEn
     timeoutMs,
     onValue: (c) => secrets.add(c.accessKeyId, c.secretAccessKey, c.sessionToken),
   });
-  return { url, headers, secret: secrets.values, auth: sigv4Auth(source, { region, service: 'bedrock' }, now), cloud };
+  // Signatures of requests still in flight: more of them than of credentials.
+  const signatures = new LiveSecrets(64, false);
+  const auth = sigv4Auth(source, { region, service: 'bedrock' }, now, (signature) => signatures.add(signature));
+  return { url, headers, secret: [secrets, signatures], auth, cloud };
 }
 
 function gemini(o: Record<string, unknown>, path: string, env: NodeJS.ProcessEnv): Connection {
@@ -143,7 +146,7 @@ function vertex(o: Record<string, unknown>, path: string, now: () => number): Co
   const token = tokenOption(o.token, `${path}.token`, false) as TokenFunction | undefined;
   const secrets = new LiveSecrets();
   const source = tokenSource(token ?? googleDefaultToken(), GOOGLE_CLOUD_SCOPE, refresh('the Vertex AI token', now, secrets));
-  return { url, headers: staticHeaders(o, path), secret: secrets.values, auth: bearerAuth(source), cloud: { type: 'vertex', project, location } };
+  return { url, headers: staticHeaders(o, path), secret: secrets, auth: bearerAuth(source), cloud: { type: 'vertex', project, location } };
 }
 
 /** The connection of a cloud provider entry `o` at `path`. */

@@ -6,18 +6,20 @@
 import { InvalidConfigError } from '../errors/index.js';
 import { describe, expectObject, key, string } from './checks.js';
 import type { ResolvedProvider } from './resolved.js';
+import type { SecretSource } from '../secrets/redactor.js';
 
 /** Where a provider is and how it authenticates: what differs between provider types. */
 export interface Connection {
   url: URL;
   headers: Record<string, string>;
-  secret: ResolvedProvider['secret'];
+  /** The key, or the live list of credentials a source fetched lately (redacted wherever they could leak). */
+  secret: SecretSource | readonly SecretSource[];
   auth?: ResolvedProvider['auth'];
   cloud?: ResolvedProvider['cloud'];
 }
 
 /** Options every provider type accepts. */
-export const COMMON_KEYS = ['type', 'baseURL', 'headers', 'maxConnections', 'retry', 'timeouts', 'breaker', 'rules', 'healthCheck'];
+export const COMMON_KEYS = ['type', 'baseURL', 'headers', 'secretHeaders', 'maxConnections', 'retry', 'timeouts', 'breaker', 'rules', 'healthCheck'];
 
 /** An absolute http(s) URL, or an error naming `path`. */
 export function baseUrl(value: string, path: string): URL {
@@ -62,3 +64,22 @@ export function staticHeaders(o: Record<string, unknown>, path: string): Record<
   return headers;
 }
 
+
+/**
+ * `secretHeaders`: names of configured `headers` whose values are secrets though their
+ * names do not say so (names with auth, key, token, secret, cookie, ... are secrets anyway).
+ */
+export function secretHeaders(o: Record<string, unknown>, path: string): string[] {
+  if (o.secretHeaders === undefined) return [];
+  const where = `${path}.secretHeaders`;
+  if (!Array.isArray(o.secretHeaders)) throw new InvalidConfigError(where, `expected an array of header names, got ${describe(o.secretHeaders)}`);
+  const configured = o.headers === undefined ? {} : expectObject(o.headers, `${path}.headers`);
+  const names = new Set(Object.keys(configured).map((h) => h.toLowerCase()));
+  return o.secretHeaders.map((name: unknown, i) => {
+    if (typeof name !== 'string' || name === '') throw new InvalidConfigError(`${where}[${i}]`, `expected a header name, got ${describe(name)}`);
+    // A name that matches no header is a typo that would leave the real one unredacted.
+    // Not quoted: a value pasted here by mistake would be a secret.
+    if (!names.has(name.toLowerCase())) throw new InvalidConfigError(`${where}[${i}]`, `names no header of ${path}.headers`);
+    return name.toLowerCase();
+  });
+}

@@ -3,9 +3,10 @@
  * Resolves `telemetry`, `requestLog` and `alerts`, naming the bad field of each.
  */
 import { InvalidConfigError } from '../errors/index.js';
-import { DEFAULTS, type AlertWebhookOptions } from '../options.js';
+import { DEFAULTS } from '../options.js';
+import { sealed } from '../secrets/sealed.js';
 import type { AlertMetric } from '../observe/alerts/types.js';
-import type { ResolvedAlertRule, ResolvedAlerts, ResolvedRequestLog, ResolvedTelemetry } from './resolved.js';
+import type { ResolvedAlertRule, ResolvedAlerts, ResolvedRequestLog, ResolvedTelemetry, ResolvedWebhook } from './resolved.js';
 import type { RequestLogSink } from '../observe/request-log/sink.js';
 import { boolean, describe, expectObject, number, section, string } from './checks.js';
 
@@ -67,7 +68,7 @@ function rule(value: unknown, path: string): ResolvedAlertRule {
   return out;
 }
 
-function webhook(value: unknown): Required<AlertWebhookOptions> | undefined {
+function webhook(value: unknown): ResolvedWebhook | undefined {
   if (value === undefined) return undefined;
   const path = 'alerts.webhook';
   const o = section(value, path, ['url', 'headers', 'timeoutMs', 'attempts', 'baseDelayMs']);
@@ -76,15 +77,15 @@ function webhook(value: unknown): Required<AlertWebhookOptions> | undefined {
   try {
     parsed = new URL(url);
   } catch {
-    throw new InvalidConfigError(`${path}.url`, `expected an http(s) URL, got ${describe(url)}`);
+    // Not quoted: a webhook URL may hold the receiver's token.
+    throw new InvalidConfigError(`${path}.url`, 'expected an http(s) URL');
   }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new InvalidConfigError(`${path}.url`, `expected an http(s) URL, got ${describe(url)}`);
+  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new InvalidConfigError(`${path}.url`, `expected an http(s) URL, got a ${parsed.protocol} URL`);
   const headers = o.headers === undefined ? {} : expectObject(o.headers, `${path}.headers`);
   for (const [k, v] of Object.entries(headers)) if (typeof v !== 'string') throw new InvalidConfigError(`${path}.headers.${k}`, `expected a string, got ${describe(v)}`);
   const d = DEFAULTS.alerts.webhook;
   return {
-    url,
-    headers: headers as Record<string, string>,
+    target: sealed({ url, headers: headers as Record<string, string> }),
     timeoutMs: number(o.timeoutMs, `${path}.timeoutMs`, d.timeoutMs, 1),
     attempts: number(o.attempts, `${path}.attempts`, d.attempts, 1),
     baseDelayMs: number(o.baseDelayMs, `${path}.baseDelayMs`, d.baseDelayMs, 0),

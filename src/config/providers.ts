@@ -8,7 +8,10 @@ import { DEFAULTS, type FailoverRules, type TimeoutOptions } from '../options.js
 import type { ResolvedBreakerOptions, ResolvedProvider, ResolvedRetry } from './resolved.js';
 import { boolean, breakerOptions, describe, expectObject, key, number, onlyKeys, retryOptions, rules, section, string } from './checks.js';
 import { cloudConnection, isCloudType, PROVIDER_TYPES } from './cloud-providers.js';
-import { apiKey, baseUrl, COMMON_KEYS, staticHeaders, type Connection } from './connection.js';
+import { apiKey, baseUrl, COMMON_KEYS, secretHeaders, staticHeaders, type Connection } from './connection.js';
+import type { Redactor } from '../secrets/redactor.js';
+import { headerSecrets } from '../secrets/slots.js';
+import { sealed } from '../secrets/sealed.js';
 
 function healthCheck(value: unknown, path: string): ResolvedProvider['healthCheck'] {
   if (value === undefined) return undefined;
@@ -55,7 +58,9 @@ export function resolveProvider(
   value: unknown,
   defaults: { retry: ResolvedRetry; timeouts: Required<TimeoutOptions>; breaker: ResolvedBreakerOptions },
   env: NodeJS.ProcessEnv,
-  now: () => number = Date.now,
+  now: () => number,
+  /** [secrets] The configuration's redactor: this provider's secrets are added to it. */
+  redactor: Redactor,
 ): ProviderExtras {
   const path = `providers${key(name)}`;
   const o = expectObject(value, path);
@@ -65,6 +70,8 @@ export function resolveProvider(
   else if (isCloudType(type)) connection = cloudConnection(type, o, path, env, now);
   else throw new InvalidConfigError(`${path}.type`, `expected one of: ${PROVIDER_TYPES.join(', ')}, got ${describe(type)}`);
   const { url, headers, secret } = connection;
+  // Every secret slot of the entry: the key (or the live credentials) and the credential headers.
+  redactor.add(...(Array.isArray(secret) ? secret : [secret]), headerSecrets(headers, secretHeaders(o, path)));
 
   const timeouts = section(o.timeouts, `${path}.timeouts`, ['connectMs', 'firstByteMs', 'idleMs', 'firstTokenMs']);
   const provider: ResolvedProvider = {
@@ -72,8 +79,8 @@ export function resolveProvider(
     type,
     origin: url.origin,
     basePath: url.pathname.replace(/\/+$/, ''),
-    headers,
-    secret,
+    headers: sealed(headers),
+    redactor,
     maxTokens: number(o.maxTokens, `${path}.maxTokens`, DEFAULTS.anthropic.maxTokens, 1),
     streamUsage: boolean(o.streamUsage, `${path}.streamUsage`, true),
     responses: boolean(o.responses, `${path}.responses`, false),

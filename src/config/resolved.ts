@@ -13,6 +13,7 @@ import type { RelayHooks } from '../hooks/types.js';
 import type { AlertRule } from '../observe/alerts/types.js';
 import type { RequestLogSink } from '../observe/request-log/sink.js';
 import type { AlertWebhookOptions } from '../options.js';
+import type { Redactor } from '../secrets/redactor.js';
 
 export interface ResolvedRetry {
   attempts: number;
@@ -32,13 +33,13 @@ export interface ResolvedProvider {
   origin: string;
   /** Path prefix of the API, without a trailing slash (`/v1`). */
   basePath: string;
-  /** Headers sent with every upstream request, authorization included. Never logged. */
-  headers: Record<string, string>;
   /**
-   * The key itself, kept only to redact it from upstream messages; for providers with
-   * per-request credentials, the live list of those used lately.
+   * Headers sent with every upstream request, authorization included. A function, so
+   * no inspect, JSON or spread of a provider (or of anything holding one) shows them.
    */
-  secret: Secret;
+  headers(): Readonly<Record<string, string>>;
+  /** [secrets] The configuration's redactor (shared by all its providers): every secret the relay holds. */
+  redactor: Redactor;
   /** Per-request credentials (a SigV4 signature, a refreshed token), added by the attempt. */
   auth?: ProviderAuth;
   /** Settings of the cloud provider types. */
@@ -149,16 +150,11 @@ export interface ResolvedConfig {
   compat: boolean;
   /** The PII guardrail, resolved. */
   pii?: { mode: 'mask' | 'block'; input: boolean; output: boolean; kinds: ReadonlySet<PiiKind> };
+  /** [secrets] Every secret of every provider, for text that leaves the relay. */
+  redactor: Redactor;
   now: () => number;
   random: () => number;
 }
-
-/**
- * What to redact: one key, or a live list that a credential source keeps current (the
- * session token and bearer tokens it fetched lately), so a refreshed token is covered
- * without anyone handing it around.
- */
-export type Secret = string | readonly string[] | undefined;
 
 /** What the cloud adapters need besides the URL. */
 export type CloudSettings =
@@ -201,10 +197,17 @@ export interface ResolvedRequestLog {
   prompts: boolean;
 }
 
+/**
+ * `alerts.webhook`, resolved. Its URL and headers may carry the receiver's credentials
+ * (a token in a Slack URL, an `authorization` header): behind a function, so no inspect
+ * or JSON of the configuration shows them.
+ */
+export type ResolvedWebhook = Omit<Required<AlertWebhookOptions>, 'url' | 'headers'> & { target(): Pick<Required<AlertWebhookOptions>, 'url' | 'headers'> };
+
 export type ResolvedAlertRule = Required<Omit<AlertRule, 'only'>> & { only?: string };
 
 export interface ResolvedAlerts {
   rules: ResolvedAlertRule[];
-  webhook?: Required<AlertWebhookOptions>;
+  webhook?: ResolvedWebhook;
   evaluateEveryMs: number;
 }

@@ -13,7 +13,8 @@ import { parseRetryAfter } from '../policy/retry.js';
 import { BadResponse, type ChatBody, type EmbeddingsBody, type Endpoint, type NativeEvent, type NativeFormat, type ProviderAdapter, type UpstreamError, type Usage, type UpstreamRequest } from '../providers/provider.js';
 import { readUntilContent, readUntilNativeContent, type CommittedStream } from '../stream/commit.js';
 import { linkedController } from '../policy/timeout.js';
-import { redact, redactError, type Secret } from '../redact.js';
+import type { Redactor } from '../secrets/redactor.js';
+import { redactUpstreamError } from '../secrets/upstream-error.js';
 import { authorize } from '../auth/provider-auth.js';
 import type { ResponseInfo } from '../events.js';
 
@@ -112,13 +113,13 @@ function inbandKind(error: UpstreamError): { kind: FailureKind; status?: number 
   return { kind: classifyStatus(500, error.code, error.message) };
 }
 
-function inbandFailure(err: BadResponse, status: number, secret: Secret): AttemptFailure {
+function inbandFailure(err: BadResponse, status: number, redactor: Redactor): AttemptFailure {
   if (err.upstreamError) {
-    const error = redactError(err.upstreamError, secret);
+    const error = redactUpstreamError(err.upstreamError, redactor);
     const inband = inbandKind(error);
     return { ok: false, kind: error.kind ?? inband.kind, status: inband.status ?? status, error, detail: error.code ?? error.type ?? 'in-band error' };
   }
-  return { ok: false, kind: 'bad_response', status, detail: redact(err.message, secret) };
+  return { ok: false, kind: 'bad_response', status, detail: redactor.message(err.message) };
 }
 
 /** Why an attempt's own controller aborted it. */
@@ -181,7 +182,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
   const provider = target.provider;
   // Per-request credentials (a SigV4 signature, a refreshed token):
   // none to be had fails this attempt as `auth`, and the engine moves on.
-  let headers = provider.headers;
+  let headers = provider.headers();
   if (provider.auth) {
     const authorized = await authorize(provider as typeof provider & { auth: NonNullable<typeof provider.auth> }, request, signal);
     if (typeof authorized === 'string') return { ok: false, kind: 'auth', detail: authorized };
@@ -231,8 +232,10 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
   try {
     if (status < 200 || status >= 300) {
       const raw = await readCapped(body, MAX_ERROR_BYTES, target.idleMs, own.controller);
-      // Redacted before parsing, so no field (nor a cut of the text) can carry the key.
-      const error = raw ? adapter.parseError(redact(raw.toString('utf8'), provider.secret), response.headers) : undefined;
+      // [secrets] Redacted before parsing, so no field (nor a cut of the text) can carry a
+      // secret; the parsed fields again, as some come from headers (`x-amzn-errortype`).
+      const parsed = raw ? adapter.parseError(provider.redactor.message(raw.toString('utf8')), response.headers) : undefined;
+      const error = parsed && redactUpstreamError(parsed, provider.redactor);
       // [cloud providers] Refused credentials are fetched anew for the next attempt.
       if (status === 401 || status === 403) provider.auth?.invalidate();
       return {
@@ -259,7 +262,9 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
       streaming = true;
       return { ok: true, stream: true, committed };
     }
-    const raw = await readCapped(body, input.maxResponseBytes, target.idleMs, own.controller);
+    // [secrets] An answer that echoes a secret (a proxy quoting its headers) is redacted
+    // before anything reads it: the client, the cache, usage and telemetry all see the same.
+    const raw = await readCapped(body, input.maxResponseBytes, target.idleMs, own.controller).then((b) => b && provider.redactor.buffer(b));
     if (!raw) return { ok: false, kind: 'bad_response', status, detail: 'response body too large' };
     if (input.native) {
       if (input.stream) return { ok: false, kind: 'bad_response', status, detail: 'upstream did not stream' };
@@ -276,7 +281,7 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
     if (input.stream) return { ok: false, kind: 'bad_response', status, detail: 'upstream did not stream' };
     return { ok: true, stream: false, body: answer.body, usage: answer.usage, info: answer.info };
   } catch (err) {
-    if (err instanceof BadResponse && !signal.aborted) return { ...inbandFailure(err, status, provider.secret) };
+    if (err instanceof BadResponse && !signal.aborted) return { ...inbandFailure(err, status, provider.redactor) };
     return { ...failed(err), status };
   } finally {
     clearTimeout(firstToken);

@@ -6,13 +6,17 @@
 import type { ResolvedTarget } from '../config.js';
 import type { AttemptRecord } from '../errors/index.js';
 
-const clip = (text: string) => (text.length > 200 ? `${text.slice(0, 200)}…` : text);
+/** Longest detail or upstream message a record keeps, in characters. */
+const MAX_TEXT = 200;
 
 export function record(target: ResolvedTarget, outcome: AttemptRecord['outcome'], latencyMs: number, status?: number, detail?: string, message?: string): AttemptRecord {
   const r: AttemptRecord = { provider: target.provider.name, model: target.model, outcome, latencyMs };
+  // [secrets] Redacted, then clipped (a secret cannot be cut in half and half kept): records
+  // reach clients, events, logs and spans.
+  const { redactor } = target.provider;
   if (status !== undefined) r.status = status;
-  if (detail !== undefined) r.detail = clip(detail);
-  if (message !== undefined) r.message = clip(message);
+  if (detail !== undefined) r.detail = redactor.message(detail, MAX_TEXT);
+  if (message !== undefined) r.message = redactor.message(message, MAX_TEXT);
   return r;
 }
 

@@ -24,7 +24,7 @@ import { runChain, type ChainSuccess } from './chain.js';
 import { clientRequest, fromChat, keepResponse, type ClientRequest } from './client-request.js';
 import { RequestHooks } from './hooks.js';
 import { Report, totalCost, type Spent } from './report.js';
-import { completionText, redactKeys } from '../observe/content.js';
+import { completionText } from '../observe/content.js';
 import type { RequestHost } from './host.js';
 import type { ChainRequest } from './runtime.js';
 
@@ -104,7 +104,7 @@ async function serve(host: RequestHost, request: RelayRequest, prepared: Prepare
   const report = new Report(events, {
     requestId, model, endpoint, requested: client.request.model, caller: request.caller, stream, started, now, attempts,
     maxTokens: numberOr(body.max_completion_tokens ?? body.max_tokens), temperature: numberOr(body.temperature),
-    messages: config.requestLog?.prompts && messages ? (JSON.parse(redactKeys(JSON.stringify(messages), [])) as unknown[]) : undefined,
+    messages: config.requestLog?.prompts && messages ? (JSON.parse(config.redactor.message(JSON.stringify(messages))) as unknown[]) : undefined,
   });
   if (config.content) report.content({ input: messages });
   const failed = (err: unknown) => report.failed(err);

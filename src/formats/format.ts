@@ -17,6 +17,7 @@
  * format, `unsupported.ts` is the error that makes the engine skip a target, `sse.ts`
  * frames named events. Conversation state is Responses-only and lives in its folder.
  */
+import type { EnvelopeOptions } from '../errors/envelope.js';
 import type { ChatBody, Usage } from '../providers/provider.js';
 import type { FormatName } from './names.js';
 
@@ -100,7 +101,7 @@ export interface FormatBase<Req> {
    */
   validate(body: unknown): Req;
   /** The status, headers and body this format's clients expect for `err` (any value). */
-  errorResponse(err: unknown): FormatErrorResponse;
+  errorResponse(err: unknown, options?: EnvelopeOptions): FormatErrorResponse;
 }
 
 /**

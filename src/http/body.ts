@@ -9,12 +9,17 @@ import { BodyTooLargeError, InvalidRequestError, RequestTimeoutError } from '../
 /** Strict: bytes that are not UTF-8 are a bad request, not a body to guess at. */
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
+/** What a client hears for a body that is not JSON (from the relay's parser or a host's). */
+export const NOT_JSON = 'We could not parse the JSON body of your request: it is not valid JSON.';
+/** What a client hears for an empty body. */
+export const EMPTY_BODY = 'The request body is empty; expected a JSON object.';
+
 function parseJson(text: string): unknown {
-  if (text.trim() === '') throw new InvalidRequestError('The request body is empty; expected a JSON object.');
+  if (text.trim() === '') throw new InvalidRequestError(EMPTY_BODY);
   try {
     return JSON.parse(text);
   } catch {
-    throw new InvalidRequestError('We could not parse the JSON body of your request: it is not valid JSON.');
+    throw new InvalidRequestError(NOT_JSON);
   }
 }
 

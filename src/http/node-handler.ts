@@ -1,20 +1,21 @@
 /**
  * @module
- * The framework-free HTTP entry point: routes `POST /chat/completions` and
- * `GET /models` under a prefix, reads the body, runs the relay and writes the result.
- * Express mounts it as it is; Koa and Nest adapters call {@link handleChatCompletion}.
+ * The framework-free HTTP entry point: routes `POST /chat/completions`, `/embeddings`,
+ * `/responses` and `/messages` (and the side routes of `side-routes.ts`) under a prefix,
+ * reads the body, runs the relay and writes the result in the client's format. Express
+ * mounts it as it is; Koa and Nest adapters call {@link handleEndpoint} and its kin.
  */
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { ClientClosedError, InvalidRequestError, MethodNotAllowedError, RouteNotFoundError, isSwitchyardError, type AttemptRecord } from '../errors/index.js';
-import { anthropicModelList, countTokens, validateMessagesRequest } from '../formats/messages/index.js';
-import { deleteStoredResponse, getStoredResponse } from '../formats/responses/stored.js';
 import type { FormatName } from '../formats/format.js';
 import type { HandlerRelay as Relay } from './handler-relay.js';
 import { DASHBOARD_HTML } from '../observe/dashboard-page.js';
 import { serveRequestLog } from '../observe/request-log/feed.js';
 import { readJsonBody } from './body.js';
+import { debugAllowed, type DebugOption } from './debug.js';
 import { metaHeaders, sendError, sendJson, sendStream, sendStreamError, startHeartbeat } from './respond.js';
+import { handleCountTokens, handleModels, handleStoredResponse } from './side-routes.js';
 
 /** Options of {@link Relay.nodeHandler}. */
 export interface NodeHandlerOptions {
@@ -59,6 +60,19 @@ export interface NodeHandlerOptions {
    * @default false
    */
   admin?: boolean;
+  /**
+   * [debug] Whether a client's `x-switchyard-debug: 1` is honoured: `true` for every client,
+   * or a predicate over the request (`(req) => isAdmin(req)`). When honoured, the answer
+   * carries `x-switchyard-attempt-details` and a 502 body's `attempts` keep the upstreams'
+   * (redacted) messages; otherwise the header is ignored and `attempts` keep provider,
+   * model, outcome, status, latency and detail only.
+   * @default false
+   * @example
+   * ```ts
+   * relay.nodeHandler({ prefix: '/v1', debug: (req) => req.socket.remoteAddress === '127.0.0.1' })
+   * ```
+   */
+  debug?: DebugOption;
 }
 
 /** The relay's API routes below the prefix, by the format each speaks. */
@@ -68,6 +82,9 @@ const ROUTES: Record<string, FormatName> = {
   '/responses': 'responses',
   '/messages': 'messages',
 };
+
+/** What {@link handleEndpoint} takes of the handler options. */
+export type EndpointOptions = Pick<NodeHandlerOptions, 'debug'>;
 
 /** A `node:http` request listener that also works as Connect/Express middleware. */
 export type NodeHandler = (req: IncomingMessage, res: ServerResponse, next?: (err?: unknown) => void) => void;
@@ -82,7 +99,8 @@ function requestIdOf(req: IncomingMessage): string {
 /**
  * Serves one request in `format` (`chat`, `responses`, `messages`, `embeddings`) on raw
  * Node objects, answering errors in that format's own envelope. `parsedBody` is a body a
- * host framework already parsed; without it the request stream is read.
+ * host framework already parsed; without it the request stream is read. `options.debug`
+ * says whether the client may have debug detail.
  */
 export async function handleEndpoint(
   relay: Relay,
@@ -90,9 +108,10 @@ export async function handleEndpoint(
   req: IncomingMessage,
   res: ServerResponse,
   parsedBody?: unknown,
+  options: EndpointOptions = {},
 ): Promise<void> {
   const requestId = requestIdOf(req);
-  const debug = req.headers['x-switchyard-debug'] === '1';
+  const debug = debugAllowed(req, options.debug);
   const controller = new AbortController();
   // 'close' before the response finished means the client went away.
   const onClose = () => {
@@ -127,58 +146,33 @@ export async function handleEndpoint(
     const headers = metaHeaders({ requestId, attempts }, debug);
     // A body we did not finish reading would be parsed as the next request on this socket.
     if (isSwitchyardError(err) && (err.status === 413 || err.status === 408)) headers.connection = 'close';
-    sendError(res, err, headers, format);
+    sendError(res, err, headers, format, { upstreamMessages: debug });
   } finally {
     res.off('close', onClose);
   }
 }
 
 /** Serves one chat completion request; see {@link handleEndpoint}. */
-export function handleChatCompletion(relay: Relay, req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<void> {
-  return handleEndpoint(relay, 'chat', req, res, parsedBody);
+export function handleChatCompletion(relay: Relay, req: IncomingMessage, res: ServerResponse, parsedBody?: unknown, options?: EndpointOptions): Promise<void> {
+  return handleEndpoint(relay, 'chat', req, res, parsedBody, options);
 }
 
 /** Serves one embeddings request; see {@link handleEndpoint}. */
-export function handleEmbeddings(relay: Relay, req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<void> {
-  return handleEndpoint(relay, 'embeddings', req, res, parsedBody);
+export function handleEmbeddings(relay: Relay, req: IncomingMessage, res: ServerResponse, parsedBody?: unknown, options?: EndpointOptions): Promise<void> {
+  return handleEndpoint(relay, 'embeddings', req, res, parsedBody, options);
 }
 
 /** Serves one OpenAI Responses request (`POST /responses`); see {@link handleEndpoint}. */
-export function handleResponses(relay: Relay, req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<void> {
-  return handleEndpoint(relay, 'responses', req, res, parsedBody);
+export function handleResponses(relay: Relay, req: IncomingMessage, res: ServerResponse, parsedBody?: unknown, options?: EndpointOptions): Promise<void> {
+  return handleEndpoint(relay, 'responses', req, res, parsedBody, options);
 }
 
 /** Serves one Anthropic Messages request (`POST /messages`); see {@link handleEndpoint}. */
-export function handleMessages(relay: Relay, req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<void> {
-  return handleEndpoint(relay, 'messages', req, res, parsedBody);
+export function handleMessages(relay: Relay, req: IncomingMessage, res: ServerResponse, parsedBody?: unknown, options?: EndpointOptions): Promise<void> {
+  return handleEndpoint(relay, 'messages', req, res, parsedBody, options);
 }
 
-/**
- * `POST /messages/count_tokens`: the relay's estimate of a Messages request's input
- * tokens (the same estimate its limits and budgets use; an estimate, not a count).
- */
-export async function handleCountTokens(relay: Relay, req: IncomingMessage, res: ServerResponse, parsedBody?: unknown): Promise<void> {
-  try {
-    const body = await readJsonBody(req, relay.maxBodyBytes, parsedBody, relay.bodyTimeoutMs);
-    const request = validateMessagesRequest(body, { countTokens: true });
-    sendJson(res, 200, {}, JSON.stringify(await countTokens(request)));
-  } catch (err) {
-    sendError(res, err, {}, 'messages');
-  }
-}
-
-/** `GET` or `DELETE /responses/{id}`: a Response the relay stored, or a 404 in OpenAI's envelope. */
-export async function handleStoredResponse(relay: Relay, method: 'GET' | 'DELETE', id: string, res: ServerResponse): Promise<void> {
-  const state = relay.responseState();
-  const answer = method === 'GET' ? await getStoredResponse(state, id) : await deleteStoredResponse(state, id);
-  sendJson(res, answer.status, answer.headers, JSON.stringify(answer.body));
-}
-
-/** Serves `GET /models`: OpenAI's list, or Anthropic's for a request that carries `anthropic-version`. */
-export function handleModels(relay: Relay, res: ServerResponse, req?: IncomingMessage): void {
-  if (typeof req?.headers['anthropic-version'] === 'string') return sendJson(res, 200, {}, JSON.stringify(anthropicModelList(relay.models().data.map((m) => m.id))));
-  sendJson(res, 200, {}, relay.modelsBody());
-}
+export { handleCountTokens, handleModels, handleStoredResponse } from './side-routes.js';
 
 /** Serves one operator route (`/health`, `/stats`, `/dashboard`, `/metrics`, `/requests`); `req` carries its query. */
 export type OperatorRoute = (res: ServerResponse, req?: IncomingMessage) => void | Promise<void>;
@@ -262,7 +256,7 @@ export function createNodeHandler(relay: Relay, options: NodeHandlerOptions): No
     const format = route === undefined ? undefined : ROUTES[route];
     if (format) {
       if (req.method === 'POST') {
-        handleEndpoint(relay, format, req, res).catch(() => res.destroy());
+        handleEndpoint(relay, format, req, res, undefined, options).catch(() => res.destroy());
         return;
       }
       return sendError(res, new MethodNotAllowedError(req.method ?? '', 'POST'), {}, format);

@@ -4,7 +4,7 @@
  * backpressure, and error envelopes. Every adapter ends up here.
  */
 import type { ServerResponse } from 'node:http';
-import { toErrorResponse, type AttemptRecord } from '../errors/index.js';
+import { toErrorResponse, type AttemptRecord, type EnvelopeOptions } from '../errors/index.js';
 import { formatUsd } from '../pricing.js';
 import type { RelayMeta } from '../relay-types.js';
 import { formats, type ClientFormat, type FormatName } from '../formats/index.js';
@@ -49,10 +49,11 @@ export function sendJson(res: ServerResponse, status: number, headers: Record<st
 
 /**
  * Writes an error in the envelope of the client's format (OpenAI's by default, with the
- * status decided by the error catalogue; Anthropic's for a Messages client).
+ * status decided by the error catalogue; Anthropic's for a Messages client); upstream
+ * messages in its attempts only with `options.upstreamMessages` (debug detail).
  */
-export function sendError(res: ServerResponse, err: unknown, headers: Record<string, string>, format: FormatName = 'chat'): void {
-  const { status, headers: errorHeaders, body } = format === 'chat' ? toErrorResponse(err) : formats[format].errorResponse(err);
+export function sendError(res: ServerResponse, err: unknown, headers: Record<string, string>, format: FormatName = 'chat', options?: EnvelopeOptions): void {
+  const { status, headers: errorHeaders, body } = format === 'chat' ? toErrorResponse(err, options) : formats[format].errorResponse(err, options);
   try {
     sendJson(res, status, { ...headers, ...errorHeaders }, JSON.stringify(body));
   } catch {

@@ -2,7 +2,7 @@
  * @module
  * Prompt and completion content for hosts that opted in (`telemetry.captureContent`,
  * `requestLog.prompts`): the text of an answer, OpenAI messages in the GenAI semantic
- * conventions' shape, and redaction of keys from both.
+ * conventions' shape, each passed through the relay's redactor.
  */
 
 /** The assistant text of a `chat.completion` body (first choice), or '' when it has none. */
@@ -16,16 +16,8 @@ export function completionText(body: Buffer): string {
   }
 }
 
-/** Things that look like credentials, whoever's they are. */
-const KEY_PATTERNS = [/\bsk-[A-Za-z0-9_-]{8,}/g, /\bBearer\s+[A-Za-z0-9._~+/=-]{8,}/gi, /\bAKIA[0-9A-Z]{16}\b/g, /\bAIza[0-9A-Za-z_-]{30,}/g];
-
-/** `text` with every provider key in `secrets` and anything shaped like a key replaced by `[redacted]`. */
-export function redactKeys(text: string, secrets: readonly string[]): string {
-  let out = text;
-  for (const secret of secrets) if (secret.length >= 4 && out.includes(secret)) out = out.split(secret).join('[redacted]');
-  for (const pattern of KEY_PATTERNS) out = out.replace(pattern, '[redacted]');
-  return out;
-}
+/** The relay's redactor for text that is not an answer (`Redactor.message`): secrets and key-shaped text. */
+export type Redact = (text: string) => string;
 
 type Part = Record<string, unknown>;
 
@@ -42,7 +34,7 @@ function parts(content: unknown): Part[] {
  * OpenAI chat messages as the conventions' `gen_ai.input.messages` value
  * (`[{ role, parts: [{ type: 'text', content }] }]`), keys redacted.
  */
-export function inputMessages(messages: unknown[], secrets: readonly string[]): string {
+export function inputMessages(messages: unknown[], redact: Redact): string {
   const out = messages.map((m) => {
     const msg = (m ?? {}) as { role?: unknown; content?: unknown; tool_calls?: unknown; tool_call_id?: unknown };
     const role = String(msg.role ?? 'user');
@@ -54,12 +46,12 @@ export function inputMessages(messages: unknown[], secrets: readonly string[]): 
     }
     return { role, parts: p };
   });
-  return redactKeys(JSON.stringify(out), secrets);
+  return redact(JSON.stringify(out));
 }
 
 /** The answer as `gen_ai.output.messages`, keys redacted. */
-export function outputMessages(text: string, finishReason: string | undefined, secrets: readonly string[]): string {
+export function outputMessages(text: string, finishReason: string | undefined, redact: Redact): string {
   const message: Part = { role: 'assistant', parts: [{ type: 'text', content: text }] };
   if (finishReason) message.finish_reason = finishReason;
-  return redactKeys(JSON.stringify([message]), secrets);
+  return redact(JSON.stringify([message]));
 }

@@ -13,8 +13,23 @@ export interface OpenAIProviderConfig {
   apiKey?: string;
   /** Name of an environment variable holding the provider key, read once at `createRelay`. */
   apiKeyEnv?: string;
-  /** Extra headers sent upstream with every request (e.g. `OpenAI-Organization`). */
+  /**
+   * Extra headers sent upstream with every request (e.g. `OpenAI-Organization`). Values
+   * of headers whose names look like credentials (`authorization`, `cookie`, names with
+   * `key`, `token`, `secret`, `auth`, `session`, `password`, ...) are secrets: the relay
+   * redacts them wherever they could leak, as it does the key.
+   */
   headers?: Record<string, string>;
+  /**
+   * Names of `headers` whose values are secrets although their names do not say so
+   * (`['x-relay-pass']`). Each must be one of `headers`.
+   * @default []
+   * @example
+   * ```ts
+   * { type: 'openai', baseURL, headers: { 'x-tenant': 'acme', 'x-gateway': process.env.GATEWAY_PASS! }, secretHeaders: ['x-gateway'] }
+   * ```
+   */
+  secretHeaders?: string[];
   /**
    * Keep-alive connections to this provider.
    * @default 128

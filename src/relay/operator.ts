@@ -55,7 +55,8 @@ export class Operator {
 
   /** See `Relay.reportConfigError`. */
   configError(path: string, message: string, actor?: string): void {
-    this.control({ action: 'configError', actor, detail: { path, message } });
+    // [secrets] A message may quote a secret the configuration in force holds: listeners log it.
+    this.control({ action: 'configError', actor, detail: { path, message: this.config().redactor.message(message) } });
   }
 
   private control(payload: RelayEventMap['control']): void {

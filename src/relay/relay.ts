@@ -163,7 +163,7 @@ export class Relay {
    * Reports a configuration that could not be applied (an unreadable file, a syntax
    * error, one `update` refused) as a `control` event with `action: 'configError'` and
    * `detail: { path, message }`. Changes nothing: the configuration in force stays.
-   * `watchConfigFile` calls it; `message` must not hold keys.
+   * `watchConfigFile` calls it; secrets of the configuration in force are redacted from `message`.
    *
    * @example
    * ```ts

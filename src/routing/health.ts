@@ -16,7 +16,7 @@ export interface HealthCheckHost {
 
 /** Probes `provider` once; true when it answered 2xx in time. */
 async function probe(pool: Pool, provider: ResolvedProvider, check: NonNullable<ResolvedProvider['healthCheck']>): Promise<boolean> {
-  const { 'content-type': _, ...headers } = provider.headers;
+  const { 'content-type': _, ...headers } = provider.headers();
   const path = `${provider.basePath}${check.path}`;
   const signal = AbortSignal.timeout(check.timeoutMs);
   try {

@@ -12,7 +12,6 @@ import type { ResolvedTarget } from '../config/resolved.js';
 import { ClientClosedError, StreamInterruptedError, type AttemptRecord } from '../errors/index.js';
 import type { UsageMeter } from '../formats/format.js';
 import type { NativeEvent, Usage } from '../providers/provider.js';
-import { redact } from '../redact.js';
 import type { ClientStream } from './client-stream.js';
 import type { CommittedStream } from './commit.js';
 import type { StreamOutcome } from './relay-stream.js';
@@ -106,7 +105,9 @@ export class NativeStream implements ClientStream {
       this.finished = true;
     }
     this.sent++;
-    return { done: false, value: frameOf(e) };
+    // A secret the upstream echoes whole in one event never reaches the client.
+    const data = this.hooks.target.provider.redactor.text(e.data);
+    return { done: false, value: frameOf(data === e.data ? e : { ...e, data }) };
   }
 
   async return(): Promise<IteratorResult<string>> {
@@ -122,7 +123,7 @@ export class NativeStream implements ClientStream {
   }
 
   private interruption(detail: string): StreamInterruptedError {
-    return new StreamInterruptedError(redact(detail, this.hooks.target.provider.secret), this.hooks.attempts);
+    return new StreamInterruptedError(this.hooks.target.provider.redactor.message(detail), this.hooks.attempts);
   }
 
   /** The upstream broke: the client gets the format's error event, then the end. */

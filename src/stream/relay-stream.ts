@@ -14,7 +14,7 @@
  */
 import type { ResolvedTarget } from '../config.js';
 import { ClientClosedError, StreamInterruptedError, type AttemptRecord } from '../errors/index.js';
-import { redact } from '../redact.js';
+import { ChunkGuard } from '../secrets/chunk-guard.js';
 import type { ResponseInfo } from '../events.js';
 import type { CommittedStream } from './commit.js';
 import { DONE } from './sse.js';
@@ -84,6 +84,7 @@ export class RelayStream implements AsyncIterableIterator<string> {
   dropped = 0;
   /** Finish reasons seen, one per finished choice. */
   private readonly finishes: string[] = [];
+  private readonly secrets: ChunkGuard; // [secrets] what an upstream echoes (secrets/chunk-guard.ts)
 
   constructor(
     first: StreamSegment,
@@ -91,6 +92,7 @@ export class RelayStream implements AsyncIterableIterator<string> {
   ) {
     this.segment = first;
     this.served = [first.target];
+    this.secrets = new ChunkGuard(first.target.provider.redactor);
   }
 
   [Symbol.asyncIterator](): this {
@@ -130,7 +132,7 @@ export class RelayStream implements AsyncIterableIterator<string> {
       }
       if (data === DONE) {
         this.flushSplice();
-        this.queue.push(DONE);
+        this.queue.push(...this.secrets.end(this.head), DONE);
         continue;
       }
       this.filter(data);
@@ -176,6 +178,7 @@ export class RelayStream implements AsyncIterableIterator<string> {
 
   /** Looks at one upstream payload and queues what the client gets of it. */
   private filter(data: string): void {
+    data = this.secrets.text(data);
     let chunk: Chunk;
     try {
       chunk = JSON.parse(data) as Chunk;
@@ -207,6 +210,7 @@ export class RelayStream implements AsyncIterableIterator<string> {
         changed = true;
       }
     }
+    if (this.secrets.chunk(data, chunk)) changed = true;
     this.head ??= { id: chunk.id, created: chunk.created, model: chunk.model };
     if (this.hooks.resume || this.hooks.collectText) {
       if (this.served.length === 1) {
@@ -261,6 +265,7 @@ export class RelayStream implements AsyncIterableIterator<string> {
     }
     this.index = 0;
     this.finished = false;
+    this.secrets.reset();
     this.splice = new Splice(this.delivered);
     this.served.push(this.segment.target);
     this.sentBy.push(0);
@@ -272,9 +277,7 @@ export class RelayStream implements AsyncIterableIterator<string> {
       await this.finish('aborted');
       return END;
     }
-    // An in-stream error may echo the provider's key: it is redacted like any other.
-    const detail = redact(err instanceof Error ? err.message : String(err), this.segment.target.provider.secret);
-    const error = new StreamInterruptedError(detail, this.hooks.attempts);
+    const error = new StreamInterruptedError(this.secrets.error(err), this.hooks.attempts);
     await this.finish('interrupted', error);
     throw error;
   }

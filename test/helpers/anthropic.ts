@@ -6,6 +6,7 @@
 import { createRelay, type RelayConfig } from 'switchyard';
 import { createMockUpstream, type MockUpstream, type MockUpstreamOptions } from 'switchyard/testing';
 import { serveRelay, type Harness } from './harness.js';
+import type { NodeHandlerOptions } from 'switchyard';
 
 export type Protocol = 'openai' | 'anthropic';
 
@@ -29,10 +30,11 @@ export async function startMixedHarness(
   protocols: Record<string, Protocol>,
   extra: Partial<RelayConfig> = {},
   mockOptions: MockUpstreamOptions = {},
+  handler: NodeHandlerOptions = {},
 ): Promise<Harness> {
   const mocks: Record<string, MockUpstream> = {};
   for (const [name, protocol] of Object.entries(protocols)) mocks[name] = await createMockUpstream({ name, protocol, ...mockOptions });
-  return serveRelay(createRelay(mixedConfig(mocks, protocols, extra)), mocks);
+  return serveRelay(createRelay(mixedConfig(mocks, protocols, extra)), mocks, handler);
 }
 
 /** What a client ends up with after reading a whole stream. */

@@ -3,7 +3,7 @@
  * and a relay provider of the matching type with test credentials (Bedrock's requests
  * are signed, and the mock checks the signature).
  */
-import { createRelay, type ProviderConfig, type RelayConfig } from 'switchyard';
+import { createRelay, type NodeHandlerOptions, type ProviderConfig, type RelayConfig } from 'switchyard';
 import { createMockUpstream, type MockAwsCredentials, type MockUpstream, type MockUpstreamOptions } from 'switchyard/testing';
 import { serveRelay, type Harness } from './harness.js';
 
@@ -44,7 +44,7 @@ export function providerFor(name: string, protocol: CloudProtocol, mock: MockUps
 }
 
 /** Mocks for `steps` and a relay whose public model `chat` runs them in order. */
-export async function startCloudChain(steps: Record<string, Step>, extra: Partial<RelayConfig> = {}): Promise<Harness & { config: RelayConfig }> {
+export async function startCloudChain(steps: Record<string, Step>, extra: Partial<RelayConfig> = {}, handler: NodeHandlerOptions = {}): Promise<Harness & { config: RelayConfig }> {
   const mocks: Record<string, MockUpstream> = {};
   const providers: RelayConfig['providers'] = {};
   for (const [name, step] of Object.entries(steps)) {
@@ -58,5 +58,5 @@ export async function startCloudChain(steps: Record<string, Step>, extra: Partia
     retry: { attempts: 1, baseDelayMs: 1, maxDelayMs: 5 },
     ...extra,
   };
-  return { ...(await serveRelay(createRelay(config), mocks)), config };
+  return { ...(await serveRelay(createRelay(config), mocks, handler)), config };
 }

@@ -67,9 +67,9 @@ export async function serveRelay(relay: Relay, mocks: Record<string, MockUpstrea
 }
 
 /** Mocks plus a relay on plain node:http under `/v1`. */
-export async function startHarness(names: string[], extra: Partial<RelayConfig> = {}, mockOptions: MockUpstreamOptions = {}): Promise<Harness> {
+export async function startHarness(names: string[], extra: Partial<RelayConfig> = {}, mockOptions: MockUpstreamOptions = {}, handler: NodeHandlerOptions = {}): Promise<Harness> {
   const mocks = await startMocks(names, mockOptions);
-  return serveRelay(createRelay(chainConfig(mocks, extra)), mocks);
+  return serveRelay(createRelay(chainConfig(mocks, extra)), mocks, handler);
 }
 
 /** Status, headers, text and (when it parses) JSON of a response. */

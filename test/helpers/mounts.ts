@@ -42,12 +42,16 @@ export interface Mounted {
 
 export interface Mount {
   name: string;
-  /**
-   * A JSON body parser of the host runs before the relay, so a body that is not JSON
-   * gets the host parser's 400, not the relay's envelope (oversized bodies still get the
-   * relay's 413: it checks the declared length of a parsed body too).
-   */
+  /** A JSON body parser of the host runs before the relay (the relay gets the parsed body). */
   hostParser: boolean;
+  /**
+   * A body that is not JSON gets the relay's envelope: the relay parses it itself, or
+   * (Nest) the module answers its platform parser's errors on the relay's paths. Under a
+   * bare `express.json()` or `@koa/bodyparser` the host parser's own 400 goes out
+   * (oversized bodies still get the relay's 413: it checks the declared length of a
+   * parsed body too).
+   */
+  parseErrorsInEnvelope: boolean;
   start(config: RelayConfig): Promise<Mounted>;
 }
 
@@ -58,6 +62,7 @@ function expressMount(name: string, withParser: boolean): Mount {
   return {
     name,
     hostParser: withParser,
+    parseErrorsInEnvelope: !withParser,
     async start(config) {
       const relay = createRelay(config);
       const app = express();
@@ -90,6 +95,7 @@ function koaMount(name: string, withParserAndRouter: boolean): Mount {
   return {
     name,
     hostParser: withParserAndRouter,
+    parseErrorsInEnvelope: !withParserAndRouter,
     async start(config) {
       const relay = createRelay(config);
       const app = new Koa();
@@ -162,6 +168,7 @@ function nestMount(name: string, platform: 'express' | 'fastify', bodyParser: bo
   return {
     name,
     hostParser: bodyParser,
+    parseErrorsInEnvelope: true,
     async start(config) {
       @Module({
         imports: [SwitchyardModule.forRoot({ ...config, path: 'v1' })],

@@ -4,7 +4,7 @@
  * relay's statuses, exactly as on the chat route, and the 404 for a response id the
  * relay does not hold.
  */
-import { SwitchyardError, toErrorResponse } from '../../errors/index.js';
+import { SwitchyardError, toErrorResponse, type EnvelopeOptions } from '../../errors/index.js';
 import type { FormatErrorResponse } from '../format.js';
 
 /** A stored response (or an item of one) that the relay does not hold (HTTP 404). */
@@ -26,6 +26,6 @@ export class ResponseNotFoundError extends SwitchyardError {
 }
 
 /** The OpenAI envelope and status for `err`. */
-export function responsesErrorResponse(err: unknown): FormatErrorResponse {
-  return toErrorResponse(err);
+export function responsesErrorResponse(err: unknown, options?: EnvelopeOptions): FormatErrorResponse {
+  return toErrorResponse(err, options);
 }

@@ -31,16 +31,20 @@ export class AlertEvaluator {
   private readonly off: (() => void)[];
   /** The webhook, when configured. */
   readonly webhook: AlertWebhook | undefined;
+  private readonly rules: ResolvedAlerts['rules'];
 
   constructor(
     private readonly events: RelayEvents,
     subscribe: (fn: (r: RequestRecord) => void) => () => void,
-    private readonly options: ResolvedAlerts,
+    options: ResolvedAlerts,
     private readonly now: () => number,
     delivered?: (result: DeliveryResult) => void,
   ) {
+    // [secrets] The rules only: the webhook's URL and headers stay inside the webhook.
+    this.rules = options.rules;
     this.maxWindowMs = Math.max(0, ...options.rules.map((r) => r.windowMs));
-    this.webhook = options.webhook && new AlertWebhook(options.webhook, delivered);
+    const hook = options.webhook;
+    this.webhook = hook && new AlertWebhook({ ...hook.target(), timeoutMs: hook.timeoutMs, attempts: hook.attempts, baseDelayMs: hook.baseDelayMs }, delivered);
     const opened = (e: { provider: string; model: string }) => {
       const id = `${e.provider}/${e.model}`;
       if (!this.openSince.has(id)) this.openSince.set(id, this.now());
@@ -64,7 +68,7 @@ export class AlertEvaluator {
   evaluate(): void {
     const now = this.now();
     while (this.records.length > 0 && this.records[0]!.at <= now - this.maxWindowMs) this.records.shift();
-    for (const rule of this.options.rules) {
+    for (const rule of this.rules) {
       const values = this.values(rule, now);
       // Subjects that fire but have no value now keep their state: too little traffic says nothing.
       for (const [subject, value] of values) if (value !== undefined) this.step(rule, subject, value, now);

@@ -19,10 +19,15 @@ export class AlertWebhook {
   private running: Promise<void> | undefined;
   private readonly stop = new AbortController();
 
+  /** [secrets] Private: its URL and headers may hold the receiver's credentials, and no inspect shows a private field. */
+  readonly #options: Required<AlertWebhookOptions>;
+
   constructor(
-    private readonly options: Required<AlertWebhookOptions>,
+    options: Required<AlertWebhookOptions>,
     private readonly delivered: (result: DeliveryResult) => void = () => {},
-  ) {}
+  ) {
+    this.#options = options;
+  }
 
   /** Queues `alert` for delivery; returns at once. */
   send(alert: AlertEvent): void {
@@ -52,7 +57,7 @@ export class AlertWebhook {
   }
 
   private async deliver(alert: AlertEvent): Promise<DeliveryResult> {
-    const { url, headers, timeoutMs, attempts, baseDelayMs } = this.options;
+    const { url, headers, timeoutMs, attempts, baseDelayMs } = this.#options;
     // Names and numbers only: an alert never carries keys or prompts.
     const body = JSON.stringify({ source: 'switchyard', alert });
     let last: Pick<DeliveryResult, 'status' | 'error'> = {};

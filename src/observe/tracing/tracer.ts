@@ -70,9 +70,8 @@ export class RelayTracer {
     for (const id of [...this.open.keys()]) this.drop(id, 'relay closed');
   }
 
-  private get secrets(): string[] {
-    return [...this.host.config().providers.values()].flatMap((p) => (p.secret === undefined ? [] : typeof p.secret === 'string' ? [p.secret] : [...p.secret]));
-  }
+  /** [secrets] Content attributes go through the relay's redactor: every secret it holds, and key-shaped text. */
+  private readonly redact = (text: string): string => this.host.config().redactor.message(text);
 
   private request(e: RelayEventMap['request']): void {
     const { api } = this;
@@ -100,7 +99,7 @@ export class RelayTracer {
   private content(e: RelayEventMap['content']): void {
     const open = this.open.get(e.requestId);
     if (!open || !this.host.config().telemetry.captureContent) return;
-    if (e.input) open.span.setAttribute(GEN_AI.inputMessages, inputMessages(e.input, this.secrets));
+    if (e.input) open.span.setAttribute(GEN_AI.inputMessages, inputMessages(e.input, this.redact));
     if (e.output !== undefined) open.output = e.output;
   }
 
@@ -240,7 +239,7 @@ export class RelayTracer {
     if ('cached' in e && e.cached) a[SY.cache] = e.stale ? 'stale' : 'hit';
     if (open.output !== undefined) {
       const finish = 'response' in e ? e.response?.finishReasons?.[0] : undefined;
-      a[GEN_AI.outputMessages] = outputMessages(open.output, finish, this.secrets);
+      a[GEN_AI.outputMessages] = outputMessages(open.output, finish, this.redact);
     }
     span.setAttributes({ ...a, ...served });
     if (open.start.stream) span.setAttribute(SY.streamEnd, outcome === 'ok' ? 'complete' : outcome === 'abandoned' ? 'abandoned' : 'interrupted');
