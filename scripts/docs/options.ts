@@ -67,7 +67,8 @@ export class OptionWalker {
       const row = this.rowOf(prop, path);
       top.rows.push(row);
       if (shape.kind === 'leaf' || this.linkTo(row, shape)) continue;
-      const section: OptionSection = { level: level + 1, heading: sectionHeading(path), intro: row.description, examples: [], rows: [] };
+      const intro = [...new Set([this.docOf(prop), this.typeDoc(this.typeOfProp(prop))].filter(Boolean))].join('\n\n');
+      const section: OptionSection = { level: level + 1, heading: sectionHeading(path), intro, examples: [], rows: [] };
       row.seeAlso = { label: section.heading, anchor: this.slug(section.heading), except: [] };
       groups.push({ path, shape, section });
     }
@@ -263,11 +264,15 @@ export class OptionWalker {
     }
     const required = decl && ts.isPropertySignature(decl) ? !decl.questionToken : true;
     const tag = prop.getJsDocTags(this.checker).find((t) => t.name === 'default');
+    // A named alias (a union of literals such as `Strategy`, a map such as `FailoverRules`)
+    // documents its values: show that beside what the option says of itself.
+    const own = this.docOf(prop);
+    const alias = this.aliasDoc(this.typeOfProp(prop));
     return {
       path,
       type,
       default: tag ? squash(ts.displayPartsToString(tag.text)) : required ? '(required)' : undefined,
-      description: this.docOf(prop) || this.typeDoc(this.typeOfProp(prop)),
+      description: [...new Set([own || this.typeDoc(this.typeOfProp(prop)), alias].filter(Boolean))].join('\n\n'),
     };
   }
 
@@ -284,6 +289,13 @@ export class OptionWalker {
     if (!symbol || symbol.flags & ts.SymbolFlags.TypeLiteral) return '';
     const decl = symbol.declarations?.[0];
     return decl && this.isOwn(decl) ? this.docOf(symbol) : '';
+  }
+
+  /** The TSDoc of a type alias declared in this repository (not of an interface: those are groups or leaves with their own page). */
+  private aliasDoc(type: ts.Type): string {
+    const symbol = this.checker.getNonNullableType(type).aliasSymbol;
+    const decl = symbol?.declarations?.[0];
+    return symbol && decl && ts.isTypeAliasDeclaration(decl) && this.isOwn(decl) ? this.docOf(symbol) : '';
   }
 
   private examplesOf(symbol: ts.Symbol): string[] {
