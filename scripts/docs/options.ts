@@ -95,22 +95,25 @@ export class OptionWalker {
         return this.expand(this.shapeOf(shape.value), `${path}.<name>`, into, level, seen);
       case 'object':
         if (seen.has(shape.type)) return [];
-        return this.fields(shape.type, path, into, level, new Set([...seen, shape.type]));
+        return this.fields(this.checker.getPropertiesOfType(shape.type), path, into, level, new Set([...seen, shape.type]));
       case 'variants':
-        return this.variants(shape.members, path, into, level, seen);
+        return this.variants(shape.members, path, level, seen);
     }
   }
 
-  private fields(type: ts.Type, path: string, into: OptionSection, level: number, seen: Set<ts.Type>): OptionSection[] {
+  /**
+   * Rows for `props` (of a group at `path`) into `into`; a nested group's fields follow its
+   * row, unless they were listed elsewhere already (then the row links there).
+   */
+  private fields(props: ts.Symbol[], path: string, into: OptionSection, level: number, seen: Set<ts.Type>): OptionSection[] {
     const out: OptionSection[] = [];
-    for (const prop of this.checker.getPropertiesOfType(type)) {
+    for (const prop of props) {
       const propPath = `${path}.${prop.name}`;
       const row = this.rowOf(prop, propPath);
       into.rows.push(row);
       const shape = this.shapeOf(this.typeOfProp(prop));
       if (shape.kind === 'leaf' || this.linkTo(row, shape)) continue;
-      const named = this.namedObject(shape);
-      if (named) this.listed.push({ path: propPath, label: sectionHeading(propPath), anchor: this.slug(into.heading), declarations: this.declarationsOf(shape) });
+      if (this.namedObject(shape)) this.listed.push({ path: propPath, label: sectionHeading(propPath), anchor: this.slug(into.heading), declarations: this.declarationsOf(shape) });
       out.push(...this.expand(shape, propPath, into, level, seen));
     }
     return out;
@@ -120,25 +123,11 @@ export class OptionWalker {
    * A union of option objects told apart by a literal `type` (the provider types): the
    * fields every variant shares in one table, then one section per variant with its own.
    */
-  private variants(members: ts.Type[], path: string, into: OptionSection, level: number, seen: Set<ts.Type>): OptionSection[] {
-    const declsOf = (t: ts.Type) => new Set(this.checker.getPropertiesOfType(t).map((p) => p.declarations?.[0]).filter((d): d is ts.Declaration => d !== undefined));
-    const sets = members.map(declsOf);
-    const shared = [...sets[0]!].filter((d) => sets.every((s) => s.has(d)));
-    const sharedNames = new Set(shared.map((d) => (d as ts.NamedDeclaration).name?.getText()));
-    const out: OptionSection[] = [];
+  private variants(members: ts.Type[], path: string, level: number, seen: Set<ts.Type>): OptionSection[] {
+    const declarations = members.map((m) => this.declarationsOf({ kind: 'object', type: m }));
+    const isShared = (p: ts.Symbol) => declarations.every((set) => set.has(p.declarations![0]!));
     const common: OptionSection = { level: level + 1, heading: `Every ${singular(path)} type`, intro: `Fields every variant of \`${path}\` takes.`, examples: [], rows: [] };
-    const commonProps = this.checker.getPropertiesOfType(members[0]!).filter((p) => sharedNames.has(p.name));
-    const commonType = { props: commonProps };
-    for (const prop of commonType.props) {
-      const propPath = `${path}.${prop.name}`;
-      const row = this.rowOf(prop, propPath);
-      common.rows.push(row);
-      const shape = this.shapeOf(this.typeOfProp(prop));
-      if (shape.kind === 'leaf' || this.linkTo(row, shape)) continue;
-      if (this.namedObject(shape)) this.listed.push({ path: propPath, label: sectionHeading(propPath), anchor: this.slug(common.heading), declarations: this.declarationsOf(shape) });
-      out.push(...this.expand(shape, propPath, common, level + 1, seen));
-    }
-    out.unshift(common);
+    const out = [common, ...this.fields(this.checker.getPropertiesOfType(members[0]!).filter(isShared), path, common, level + 1, seen)];
     for (const member of members) {
       const tag = this.discriminant(member);
       const symbol = member.aliasSymbol ?? member.getSymbol();
@@ -149,18 +138,8 @@ export class OptionWalker {
         examples: symbol ? this.examplesOf(symbol) : [],
         rows: [],
       };
-      out.push(section);
-      for (const prop of this.checker.getPropertiesOfType(member)) {
-        if (sharedNames.has(prop.name)) continue;
-        const propPath = `${path}.${prop.name}`;
-        const row = this.rowOf(prop, propPath);
-        section.rows.push(row);
-        const shape = this.shapeOf(this.typeOfProp(prop));
-        if (shape.kind === 'leaf' || this.linkTo(row, shape)) continue;
-        out.push(...this.expand(shape, propPath, section, level + 1, seen));
-      }
+      out.push(section, ...this.fields(this.checker.getPropertiesOfType(member).filter((p) => !isShared(p)), path, section, level + 1, seen));
     }
-    void into;
     return out;
   }
 
