@@ -9,8 +9,9 @@ import { startSidecar } from './sidecar.js';
 
 const USAGE = `Usage: switchyard serve --config <file> [options]
 
-Runs the relay as a standalone OpenAI-compatible gateway under /v1
-(POST /v1/chat/completions, POST /v1/embeddings, GET /v1/models).
+Runs the relay as a standalone gateway under /v1: POST /v1/chat/completions,
+/v1/embeddings, /v1/responses (GET and DELETE /v1/responses/{id}), /v1/messages and
+/v1/messages/count_tokens, and GET /v1/models.
 
 Options:
   -c, --config <file>        configuration file: JSON, or YAML (.yaml/.yml) with the

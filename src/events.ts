@@ -4,6 +4,7 @@
  * built only when someone listens, hold no keys and no prompt text, and a listener
  * that throws never breaks a request.
  */
+import type { FormatName } from './formats/names.js';
 import type { BreakerState } from './policy/breaker.js';
 import type { AttemptRecord, FailureKind, SwitchyardErrorCode } from './errors/index.js';
 import type { AlertEvent } from './observe/alerts/types.js';
@@ -36,8 +37,10 @@ export interface RelayEventMap {
    * `complete`, `error` or `abandoned` with the same `requestId`.
    */
   request: RequestEventBase & {
-    /** The API: `chat` or `embeddings`. */
+    /** The operation: `chat` (every generative API) or `embeddings`. */
     endpoint: 'chat' | 'embeddings';
+    /** The API the client speaks: `chat`, `responses`, `messages` or `embeddings`. */
+    format: FormatName;
     /** The `model` field of the body, as the client sent it. */
     requested: string;
     /** Whether `model` named a public model or a chain (per-request fallbacks count as a chain). */

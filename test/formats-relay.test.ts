@@ -54,6 +54,22 @@ const anthropic = (url: string) => new Anthropic({ baseURL: url.replace(/\/v1$/,
 const weather: MockReply = { toolCalls: [{ name: 'get_weather', input: { city: 'Paris' } }] };
 const weatherTool = { type: 'function' as const, name: 'get_weather', description: 'Weather of a city', parameters: { type: 'object', properties: { city: { type: 'string' } }, required: ['city'] }, strict: false };
 
+describe('the request log and events', () => {
+  it('name the API each client spoke', async () => {
+    const s = await chain({ protocol: 'openai' }, { protocol: 'anthropic' });
+    const formats: string[] = [];
+    const started: string[] = [];
+    s.relay.on('requestEnd', (r) => formats.push(r.format));
+    s.relay.on('request', (e) => started.push(`${e.format}/${e.endpoint}`));
+    await openai(s.url).chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
+    await openai(s.url).responses.create({ model: 'm', input: 'hi' });
+    await anthropic(s.url).messages.create({ model: 'm', max_tokens: 50, messages: [{ role: 'user', content: 'hi' }] });
+    await s.relay.settled();
+    expect(formats).toEqual(['chat', 'responses', 'messages']);
+    expect(started).toEqual(['chat/chat', 'responses/chat', 'messages/chat']);
+  });
+});
+
 describe('a Responses client', () => {
   it('is served by an Anthropic backup when the OpenAI primary fails (JSON and stream)', async () => {
     const s = await chain({ protocol: 'openai' }, { protocol: 'anthropic', reply: 'Bonjour from Claude.' });

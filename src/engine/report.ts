@@ -8,6 +8,7 @@
  * still cost what was sent). Payloads are built only when someone listens and never hold
  * keys; prompts and answers only in `content` events, when the host opted in.
  */
+import type { FormatName } from '../formats/names.js';
 import type { ResolvedModel } from '../config/resolved.js';
 import { ClientClosedError, isSwitchyardError, type AttemptRecord } from '../errors/index.js';
 import type { RelayEvents, ResponseInfo } from '../events.js';
@@ -55,6 +56,8 @@ export interface ReportBase {
   requestId: string;
   model: ResolvedModel;
   endpoint: Endpoint;
+  /** The API the client speaks. */
+  format: FormatName;
   /** The `model` field the client sent. */
   requested: string;
   caller?: string;
@@ -86,7 +89,7 @@ export class Report {
     if (!events.has('request')) return;
     const e = base;
     events.emit('request', {
-      requestId: e.requestId, model: e.model.label, endpoint: e.endpoint, requested: e.requested, kind: e.model.kind,
+      requestId: e.requestId, model: e.model.label, endpoint: e.endpoint, format: e.format, requested: e.requested, kind: e.model.kind,
       targets: e.model.targets.map((t) => t.id), stream: e.stream, at: e.started,
       ...(e.caller !== undefined ? { caller: e.caller } : {}),
       ...(e.maxTokens !== undefined ? { maxTokens: e.maxTokens } : {}),
@@ -180,7 +183,7 @@ export class Report {
       model: base.model.label,
       requested: base.requested,
       chain,
-      format: base.endpoint,
+      format: base.format,
       stream: base.stream,
       attempts,
       failovers: Math.max(0, tried.size - (servedBy && tried.has(servedBy) ? 1 : tried.size > 0 ? 1 : 0)),

@@ -102,7 +102,7 @@ async function serve(host: RequestHost, request: RelayRequest, prepared: Prepare
   const messages = endpoint === 'chat' ? (body as { messages?: unknown[] }).messages : undefined;
   // In the caller's async context: a tracer's active span is the host's request span.
   const report = new Report(events, {
-    requestId, model, endpoint, requested: client.request.model, caller: request.caller, stream, started, now, attempts,
+    requestId, model, endpoint, format, requested: client.request.model, caller: request.caller, stream, started, now, attempts,
     maxTokens: numberOr(body.max_completion_tokens ?? body.max_tokens), temperature: numberOr(body.temperature),
     messages: config.requestLog?.prompts && messages ? (JSON.parse(config.redactor.message(JSON.stringify(messages))) as unknown[]) : undefined,
   });

@@ -1,7 +1,7 @@
 /**
  * @module
  * Public configuration of the cloud provider types: Azure OpenAI, AWS Bedrock, Google's
- * Gemini API and Vertex AI. Their defaults live in `DEFAULTS` (options.ts); the README's
+ * Gemini API and Vertex AI. Their defaults live in `DEFAULTS` (options.ts);
  * docs/providers.md says what each one translates.
  */
 import type { OpenAIProviderConfig } from './providers.js';

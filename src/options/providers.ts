@@ -63,8 +63,9 @@ export interface OpenAIProviderConfig {
 }
 
 /**
- * Anthropic's Messages API. Clients still speak OpenAI's format; the relay translates
- * requests, answers and streams (see the README for what cannot be translated).
+ * Anthropic's Messages API. A Messages client's request passes through natively; other
+ * clients' requests, answers and streams are translated (docs/providers.md says what
+ * cannot be).
  */
 export interface AnthropicProviderConfig extends Omit<OpenAIProviderConfig, 'type' | 'baseURL'> {
   type: 'anthropic';

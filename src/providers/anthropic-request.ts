@@ -5,7 +5,7 @@
  * `logprobs`, a JSON `response_format`, ...) is rejected with a 400 naming it, because
  * a client that asked for three choices must not silently get one. A field that only
  * tunes sampling or bookkeeping (`seed`, the penalties, `store`, ...) is dropped. The
- * README's table "Anthropic targets: what is translated" lists every field.
+ * table "Anthropic targets: what is translated" in docs/providers.md lists every field.
  */
 import { InvalidRequestError } from '../errors/index.js';
 import { UnsupportedFeature } from '../formats/unsupported.js';

@@ -1,9 +1,10 @@
 /**
  * @module
- * Anthropic's Messages API (`type: 'anthropic'`). Clients keep speaking OpenAI's chat
- * completions format: requests are translated in `anthropic-request.ts`, answers in
- * `anthropic-response.ts` and streams in `anthropic-stream.ts`. The README's
- * "Anthropic targets: what is translated" says what happens to every field.
+ * Anthropic's Messages API (`type: 'anthropic'`). A Messages client's request passes
+ * natively; every other client's is translated from the chat body in
+ * `anthropic-request.ts`, answers in `anthropic-response.ts` and streams in
+ * `anthropic-stream.ts`. docs/providers.md ("Anthropic targets: what is translated") says
+ * what happens to every field.
  */
 import { toMessagesRequest } from './anthropic-request.js';
 import { errorOf, toChatCompletion } from './anthropic-response.js';

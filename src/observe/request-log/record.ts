@@ -4,6 +4,7 @@
  * it later (who asked, what served it, how each attempt went, what it cost), and
  * never the prompt unless the host opted in (`requestLog.prompts`).
  */
+import type { FormatName } from '../../formats/names.js';
 import type { AttemptRecord } from '../../errors/index.js';
 
 /** One upstream attempt of a {@link RequestRecord}. */
@@ -41,8 +42,8 @@ export interface RequestRecord {
   requested: string;
   /** The chain's targets (`provider/model`) in configured order. */
   chain: string[];
-  /** The API the client spoke. */
-  format: 'chat' | 'embeddings';
+  /** The API the client spoke: `chat`, `responses`, `messages` or `embeddings`. */
+  format: FormatName;
   stream: boolean;
   /** The target that answered (`provider/model`). */
   servedBy?: string;
