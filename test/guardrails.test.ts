@@ -7,9 +7,10 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRelay, findPii, type PiiKind, type RelayConfig } from 'switchyard';
-import { createMockUpstream, type MockUpstream, type MockUpstreamOptions } from 'switchyard/testing';
-import { serveRelay, type Harness } from './helpers/harness.js';
+import { findPii, type PiiKind, type RelayConfig } from 'switchyard';
+import type { MockUpstreamOptions } from 'switchyard/testing';
+import type { Harness } from './helpers/harness.js';
+import { startThreeApis, type ThreeApis } from './helpers/three-apis.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -17,28 +18,10 @@ afterEach(async () => {
   h = undefined;
 });
 
-type Setup = Harness & { a: MockUpstream; b: MockUpstream; claude: MockUpstream };
-
-async function setup(pii: NonNullable<RelayConfig['guardrails']>['pii'], mock: MockUpstreamOptions = {}, extra: Partial<RelayConfig> = {}): Promise<Setup> {
-  const a = await createMockUpstream({ name: 'a', ...mock });
-  const b = await createMockUpstream({ name: 'b', ...mock });
-  const claude = await createMockUpstream({ name: 'claude', protocol: 'anthropic', ...mock });
-  const relay = createRelay({
-    providers: {
-      a: { type: 'openai', baseURL: a.url, apiKey: 'sk-a' },
-      b: { type: 'openai', baseURL: b.url, apiKey: 'sk-b' },
-      anthropic: { type: 'anthropic', baseURL: claude.url, apiKey: 'sk-ant-c' },
-    },
-    models: {
-      m: { targets: [{ provider: 'a', model: 'gpt-4.1' }, { provider: 'b', model: 'gpt-4.1-mini' }] },
-      claude: { targets: [{ provider: 'anthropic', model: 'claude-sonnet-4-5' }] },
-    },
-    retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5 },
-    guardrails: { pii },
-    ...extra,
-  });
-  h = await serveRelay(relay, { a, b, claude });
-  return { ...h, a, b, claude };
+async function setup(pii: NonNullable<RelayConfig['guardrails']>['pii'], mock: MockUpstreamOptions = {}, extra: Partial<RelayConfig> = {}): Promise<ThreeApis> {
+  const s = await startThreeApis({ guardrails: { pii }, ...extra }, mock);
+  h = s;
+  return s;
 }
 
 const openai = (url: string) => new OpenAI({ baseURL: url, apiKey: 'client-key', maxRetries: 0 });

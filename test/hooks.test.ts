@@ -9,9 +9,10 @@
 import Anthropic from '@anthropic-ai/sdk';
 import OpenAI from 'openai';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createRelay, MemoryStore, type HookContext, type RelayConfig, type RelayEventMap, type RelayHooks } from 'switchyard';
-import { createMockUpstream, type MockUpstream, type MockUpstreamOptions } from 'switchyard/testing';
-import { serveRelay, type Harness } from './helpers/harness.js';
+import { MemoryStore, type HookContext, type RelayConfig, type RelayEventMap, type RelayHooks } from 'switchyard';
+import type { MockUpstreamOptions } from 'switchyard/testing';
+import type { Harness } from './helpers/harness.js';
+import { startThreeApis, type ThreeApis } from './helpers/three-apis.js';
 
 let h: Harness | undefined;
 afterEach(async () => {
@@ -19,35 +20,11 @@ afterEach(async () => {
   h = undefined;
 });
 
-type Setup = Harness & { a: MockUpstream; b: MockUpstream; claude: MockUpstream };
-
-/**
- * Public models: `m` = OpenAI mocks a → b (chat, and Responses translated), `claude` = an
- * Anthropic mock (Messages natively), `cheap` = b alone, `embed` = a's embeddings.
- */
-async function setup(hooks: RelayHooks, extra: Partial<RelayConfig> = {}, mock: MockUpstreamOptions = {}): Promise<Setup> {
-  const a = await createMockUpstream({ name: 'a', ...mock });
-  const b = await createMockUpstream({ name: 'b', ...mock });
-  const claude = await createMockUpstream({ name: 'claude', protocol: 'anthropic', ...mock });
-  const relay = createRelay({
-    providers: {
-      a: { type: 'openai', baseURL: a.url, apiKey: 'sk-a' },
-      b: { type: 'openai', baseURL: b.url, apiKey: 'sk-b' },
-      anthropic: { type: 'anthropic', baseURL: claude.url, apiKey: 'sk-ant-c' },
-    },
-    models: {
-      m: { targets: [{ provider: 'a', model: 'gpt-4.1' }, { provider: 'b', model: 'gpt-4.1-mini' }] },
-      cheap: { targets: [{ provider: 'b', model: 'gpt-4.1-nano' }] },
-      claude: { targets: [{ provider: 'anthropic', model: 'claude-sonnet-4-5' }] },
-      embed: { targets: [{ provider: 'a', model: 'text-embedding-3-small' }] },
-    },
-    retry: { attempts: 2, baseDelayMs: 1, maxDelayMs: 5 },
-    callers: { key: (req) => req.headers['x-user'] as string | undefined },
-    hooks,
-    ...extra,
-  });
-  h = await serveRelay(relay, { a, b, claude });
-  return { ...h, a, b, claude };
+/** See `startThreeApis`; `hooks` and `extra` go into the relay's config. */
+async function setup(hooks: RelayHooks, extra: Partial<RelayConfig> = {}, mock: MockUpstreamOptions = {}): Promise<ThreeApis> {
+  const s = await startThreeApis({ hooks, ...extra }, mock);
+  h = s;
+  return s;
 }
 
 const openai = (url: string, user = 'ann') => new OpenAI({ baseURL: url, apiKey: 'client-key', maxRetries: 0, defaultHeaders: { 'x-user': user } });
