@@ -8,7 +8,7 @@ import type { OpenAIProviderConfig } from './providers.js';
 
 
 /** Settings every provider type shares (connections, retries, timeouts, breaker, rules, health checks). */
-type Shared = Omit<OpenAIProviderConfig, 'type' | 'baseURL' | 'apiKey' | 'apiKeyEnv' | 'streamUsage'>;
+type Shared = Omit<OpenAIProviderConfig, 'type' | 'baseURL' | 'apiKey' | 'apiKeyEnv' | 'streamUsage' | 'responses'>;
 
 /**
  * Azure OpenAI. Clients speak OpenAI's format, so requests and answers pass through; the
