@@ -34,7 +34,7 @@ async function viaSplitter(bytes: Buffer, cuts: number[], max: number, raw: { co
   try {
     for await (const batch of splitEvents(reads(bytes, cuts), max) as AsyncGenerator<EventBatch>) {
       for (const e of batch.events) {
-        if (e.start === -1) out.push(e.event === undefined ? { data: e.data } : { event: e.event, data: e.data });
+        if (e.data !== undefined) out.push(e.event === undefined ? { data: e.data } : { event: e.event, data: e.data });
         else {
           raw.count++;
           const data = batch.buf.toString('utf8', e.dataStart, e.end);

@@ -11,6 +11,7 @@ import { InvalidRequestError, isSwitchyardError, type FailureKind } from '../err
 import { classifyError, classifyStatus } from '../policy/classify.js';
 import { parseRetryAfter } from '../policy/retry.js';
 import { BadResponse, type ChatBody, type EmbeddingsBody, type Endpoint, type NativeEvent, type NativeFormat, type ProviderAdapter, type UpstreamError, type Usage, type UpstreamRequest } from '../providers/provider.js';
+import { batchesOf } from '../stream/batches.js';
 import { readUntilContent, readUntilNativeContent, type CommittedStream } from '../stream/commit.js';
 import { linkedController } from '../policy/timeout.js';
 import { redact, redactError, type Secret } from '../redact.js';
@@ -40,6 +41,7 @@ export type AttemptResult =
 /** How to read a native answer: the provider's events, and the client format's view of them. */
 export interface NativeReading {
   events: NativeFormat['events'];
+  batches?: NativeFormat['batches'];
   isContent(event: string | undefined, data: string): boolean;
   nativeError(event: string | undefined, data: string): { message: string; code: string | null } | undefined;
   /** Usage of a whole JSON answer. */
@@ -246,15 +248,18 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
     }
     const type = String(response.headers['content-type'] ?? '');
     if (input.stream && type.includes(adapter.streamContentType ?? 'text/event-stream') && input.native) {
-      const events = input.native.events(idleGuard(body, target.idleMs, own.controller), input.maxResponseBytes);
-      const committed = await readUntilNativeContent(events, input.maxResponseBytes, input.native);
+      const guarded = idleGuard(body, target.idleMs, own.controller);
+      const { batches, events } = input.native;
+      const committed = await readUntilNativeContent(batches ? batches(guarded, input.maxResponseBytes) : batchesOf(events(guarded, input.maxResponseBytes)), input.maxResponseBytes, input.native);
       committed.dispose = own.dispose;
       streaming = true;
       return { ok: true, stream: true, committed, native: true };
     }
     if (input.stream && type.includes(adapter.streamContentType ?? 'text/event-stream')) {
-      const chunks = adapter.chunks(idleGuard(body, target.idleMs, own.controller), input.maxResponseBytes, target);
-      const committed = await readUntilContent(chunks, input.maxResponseBytes);
+      const guarded = idleGuard(body, target.idleMs, own.controller);
+      // Upstream bytes as they came where the provider needs no translation; else its chunks.
+      const batches = adapter.batches ? adapter.batches(guarded, input.maxResponseBytes) : batchesOf(adapter.chunks(guarded, input.maxResponseBytes, target));
+      const committed = await readUntilContent(batches, input.maxResponseBytes);
       committed.dispose = own.dispose;
       streaming = true;
       return { ok: true, stream: true, committed };

@@ -133,7 +133,7 @@ export class TargetPipeline {
     const plan = req.plan;
     const native = plan && adapter.native?.(plan.format, target.provider, target.model);
     if (plan && native) {
-      const reading: NativeReading = { ...plan.reading, events: native.events };
+      const reading: NativeReading = { ...plan.reading, events: native.events, batches: native.batches };
       try {
         return { request: native.request(target.provider, plan.native(target), target.model, plan.headers), native: reading };
       } catch (err) {

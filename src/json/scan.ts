@@ -17,6 +17,8 @@
  * text is invalid, or nested deeper or wider than this reader keeps track of); a text
  * it accepts is one `JSON.parse` accepts. It expects valid UTF-8 (the caller checks
  * with `isUtf8`). No library does this without building the values, hence its own code.
+ * Longer than 300 lines because JSON's grammar is read in one place: its readers share
+ * one cursor, kept in module state so the hot loops stay free of allocation.
  */
 
 /** Kinds of JSON values. */

@@ -5,6 +5,7 @@
  * `model`; answers are checked, not rewritten.
  */
 import { isUtf8 } from 'node:buffer';
+import { splitEvents, type EventBatch, type SseEvent } from '../stream/sse-split.js';
 import { readEvents } from '../stream/sse.js';
 import { nativeResponses } from './native.js';
 import { BadResponse, infoOf, usageOf, type Answer, type ChatBody, type ProviderAdapter, type UpstreamError } from './provider.js';
@@ -76,6 +77,8 @@ export const openaiProvider: ProviderAdapter = {
     return checked(raw, 'data');
   },
 
+  batches: checkedBatches,
+
   async *chunks(body, maxEventBytes) {
     for await (const event of readEvents(body, maxEventBytes)) {
       const data = event.data;
@@ -100,3 +103,59 @@ export const openaiProvider: ProviderAdapter = {
     }
   },
 };
+
+const DONE_BYTES = Buffer.from('[DONE]');
+const ERROR_KEY = Buffer.from('"error"');
+
+/** Whether raw event `e` is `[DONE]`. */
+function isDone(buf: Buffer, e: SseEvent): boolean {
+  if (e.data !== undefined) return e.data === '[DONE]';
+  return e.end - e.dataStart === DONE_BYTES.length && buf.compare(DONE_BYTES, 0, DONE_BYTES.length, e.dataStart, e.end) === 0;
+}
+
+/**
+ * The checks of `chunks`, on batches of bytes: the stream ends at `[DONE]`; an event that
+ * is not a JSON object, or that is an in-band error, ends it with a {@link BadResponse}
+ * once the events before it are delivered. Only an event that mentions "error" is parsed.
+ */
+async function* checkedBatches(body: AsyncIterable<Uint8Array>, maxEventBytes: number): AsyncGenerator<EventBatch> {
+  for await (const batch of splitEvents(body, maxEventBytes)) {
+    const { buf, events } = batch;
+    // Where "error" appears in this read, walked alongside the events (they come in order).
+    let errorAt = buf.indexOf(ERROR_KEY);
+    for (let k = 0; k < events.length; k++) {
+      const e = events[k]!;
+      if (isDone(buf, e)) {
+        yield k + 1 === events.length ? batch : { buf, events: events.slice(0, k + 1) };
+        return;
+      }
+      let problem: BadResponse | undefined;
+      if (e.data !== undefined) {
+        problem = inbandProblem(e.data, e.data.charCodeAt(0) === 123 /* { */, e.data.includes('"error"'));
+      } else {
+        while (errorAt !== -1 && errorAt < e.dataStart) errorAt = buf.indexOf(ERROR_KEY, errorAt + 1);
+        const mentions = errorAt !== -1 && errorAt + ERROR_KEY.length <= e.end;
+        problem = inbandProblem(mentions ? buf.toString('utf8', e.dataStart, e.end) : '', e.dataStart < e.end && buf[e.dataStart] === 123, mentions);
+      }
+      if (problem) {
+        if (k > 0) yield { buf, events: events.slice(0, k) };
+        throw problem;
+      }
+    }
+    yield batch;
+  }
+}
+
+/** Why a chunk payload ends the stream (not JSON, an in-band error), or undefined. */
+function inbandProblem(data: string, object: boolean, mentionsError: boolean): BadResponse | undefined {
+  if (!object) return new BadResponse('upstream sent an SSE event that is not JSON');
+  if (!mentionsError) return undefined;
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(data);
+  } catch {
+    return new BadResponse('upstream sent an SSE event that is not JSON');
+  }
+  const inband = errorOf(parsed);
+  return inband ? new BadResponse(inband.message, inband) : undefined;
+}

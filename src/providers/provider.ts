@@ -8,6 +8,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { ResolvedProvider } from '../config/resolved.js';
 import type { FailureKind } from '../errors/index.js';
 import type { ResponseInfo } from '../events.js';
+import type { EventBatch } from '../stream/event-batch.js';
 
 /** The client's chat completion request, parsed. Fields the relay does not know pass through. */
 export type ChatBody = Record<string, unknown> & { model: string; messages: unknown[]; stream?: boolean };
@@ -116,6 +117,8 @@ export interface NativeFormat {
   request(provider: ResolvedProvider, body: Record<string, unknown>, model: string, clientHeaders: Record<string, string>): UpstreamRequest;
   /** The upstream's stream as events of the client's format. */
   events(body: AsyncIterable<Uint8Array>, maxEventBytes: number): AsyncGenerator<NativeEvent>;
+  /** The same events as batches of the upstream's bytes (one per read), for SSE upstreams: forwarded untouched. */
+  batches?(body: AsyncIterable<Uint8Array>, maxEventBytes: number): AsyncGenerator<EventBatch>;
 }
 
 export interface ProviderAdapter {
@@ -141,6 +144,12 @@ export interface ProviderAdapter {
    * last). Throws {@link BadResponse} on an unreadable or in-band error event.
    */
   chunks(body: AsyncIterable<Uint8Array>, maxEventBytes: number, context?: AnswerContext): AsyncGenerator<string>;
+  /**
+   * What `chunks` yields, as batches of the upstream's own bytes (one per read), for a
+   * provider whose chunks need no translation: the engine forwards them untouched where
+   * the client asked for nothing else. Same checks, same errors, same end as `chunks`.
+   */
+  batches?(body: AsyncIterable<Uint8Array>, maxEventBytes: number): AsyncGenerator<EventBatch>;
   /**
    * The content type of a streamed answer (a 2xx with another type is read as a whole body).
    * @default 'text/event-stream'

@@ -16,32 +16,9 @@
 import { isUtf8 } from 'node:buffer';
 import { createParser, type EventSourceMessage, type EventSourceParser } from 'eventsource-parser';
 import { BadResponse } from '../providers/provider.js';
+import type { EventBatch, SseEvent, TextEvent } from './event-batch.js';
 
-/** An event as the upstream framed it: `[data: payload]` or `[event: name, data: payload]`. */
-export interface RawEvent {
-  /** The block, without the blank line that ends it: `buf[start, end)`; the frame is `buf[start, end + 2)`. */
-  start: number;
-  end: number;
-  /** The payload: `buf[dataStart, end)`. */
-  dataStart: number;
-  /** The `event:` name, when the block has one. */
-  event?: string;
-}
-
-/** An event read by eventsource-parser (a block framed some other way). */
-export interface TextEvent {
-  start: -1;
-  event?: string;
-  data: string;
-}
-
-export type SseEvent = RawEvent | TextEvent;
-
-/** The events completed by one upstream read, in order. */
-export interface EventBatch {
-  buf: Buffer;
-  events: SseEvent[];
-}
+export type { EventBatch, RawEvent, SseEvent, TextEvent } from './event-batch.js';
 
 const LF = 10;
 const CR = 13;
@@ -143,7 +120,7 @@ export async function* splitEvents(body: AsyncIterable<Uint8Array>, maxEventByte
 
 /** The rest of a stream read exactly as `readEvents` reads it. */
 class Compat {
-  private readonly decoder: TextDecoder;
+  private readonly decoder: InstanceType<typeof TextDecoder>;
   private readonly queue: EventSourceMessage[] = [];
   private tooBig = false;
   private readonly parser: EventSourceParser;
