@@ -5,6 +5,8 @@
  * `model`; answers are checked, not rewritten.
  */
 import { isUtf8 } from 'node:buffer';
+import type { ResponseInfo } from '../events.js';
+import { ARRAY, OBJECT, STRING, member, scanJson, type JsonScan } from '../json/scan.js';
 import { splitEvents, type EventBatch, type SseEvent } from '../stream/sse-split.js';
 import { readEvents } from '../stream/sse.js';
 import { nativeResponses } from './native.js';
@@ -28,6 +30,50 @@ function errorOf(value: unknown): UpstreamError | undefined {
 function checked(raw: Buffer, field: 'choices' | 'data'): Answer {
   // Bytes that are not UTF-8 would reach a client told `charset=utf-8`: send them repaired.
   if (!isUtf8(raw)) raw = Buffer.from(raw.toString('utf8'));
+  return checkedByScan(raw, field) ?? checkedByParse(raw, field);
+}
+
+const ERROR = Buffer.from('error');
+const USAGE = Buffer.from('usage');
+const ID = Buffer.from('id');
+const MODEL = Buffer.from('model');
+const FIELDS = { choices: Buffer.from('choices'), data: Buffer.from('data') };
+
+/** A member's value, parsed (only the few small ones read here are). */
+function valueOf(raw: Buffer, scan: JsonScan, m: number): unknown {
+  return JSON.parse(raw.toString('utf8', scan.valueStart[m], scan.valueEnd[m]));
+}
+
+/**
+ * {@link checked} without parsing the whole answer (see `json/scan.ts`): only `usage`,
+ * `id`, `model` and the finish reasons are read. Undefined where only a parse can tell
+ * (an error member, a key with escapes, a text the scan leaves to `JSON.parse`).
+ */
+function checkedByScan(raw: Buffer, field: 'choices' | 'data'): Answer | undefined {
+  const scan = scanJson(raw);
+  if (!scan || scan.escapedKey) return undefined;
+  const error = member(scan, raw, ERROR);
+  // errorOf reads a string, an object or an array; null, numbers and booleans are no error.
+  if (error !== -1 && (scan.kind[error] === STRING || scan.kind[error] === OBJECT || scan.kind[error] === ARRAY)) return undefined;
+  const list = member(scan, raw, FIELDS[field]);
+  if (list === -1 || scan.kind[list] !== ARRAY) throw new BadResponse(`upstream sent an answer without \`${field}\``);
+  const u = member(scan, raw, USAGE);
+  const usage = u !== -1 && (scan.kind[u] === OBJECT || scan.kind[u] === ARRAY) ? usageOf({ usage: valueOf(raw, scan, u) }) : undefined;
+  if (field !== 'choices') return { body: raw, usage, info: undefined };
+  const info: ResponseInfo = {};
+  const id = member(scan, raw, ID);
+  if (id !== -1 && scan.kind[id] === STRING) info.id = valueOf(raw, scan, id) as string;
+  const model = member(scan, raw, MODEL);
+  if (model !== -1 && scan.kind[model] === STRING) info.model = valueOf(raw, scan, model) as string;
+  const reasons: string[] = [];
+  for (let c = 0; c < scan.choices; c++) {
+    if (scan.choiceKind[c] === OBJECT && scan.finishKind[c] === STRING) reasons.push(JSON.parse(raw.toString('utf8', scan.finishStart[c], scan.finishEnd[c])) as string);
+  }
+  if (reasons.length > 0) info.finishReasons = reasons;
+  return { body: raw, usage, info };
+}
+
+function checkedByParse(raw: Buffer, field: 'choices' | 'data'): Answer {
   let parsed: unknown;
   try {
     parsed = JSON.parse(raw.toString('utf8'));
