@@ -165,13 +165,13 @@ export function unsupportedOf(err: unknown): Unsupported {
 
 /**
  * Builds the upstream request for `target`, once per request (retries and hedges reuse
- * it). Returns why the target cannot take the request instead when its provider cannot
+ * it); `raw`: the bytes `body` was parsed from, when they may be sent patched. Returns why the target cannot take the request instead when its provider cannot
  * express it (a field it cannot translate, an endpoint it does not have).
  */
-export function prepare(adapter: ProviderAdapter, target: ResolvedTarget, endpoint: Endpoint, body: ChatBody | EmbeddingsBody): UpstreamRequest | Unsupported {
+export function prepare(adapter: ProviderAdapter, target: ResolvedTarget, endpoint: Endpoint, body: ChatBody | EmbeddingsBody, raw?: Buffer): UpstreamRequest | Unsupported {
   if (endpoint === 'embeddings' && !adapter.embeddingsRequest) return { unsupported: `${target.provider.type} providers have no embeddings API` };
   try {
-    return endpoint === 'chat' ? adapter.chatRequest(target.provider, body as ChatBody, target.model) : adapter.embeddingsRequest!(target.provider, body as EmbeddingsBody, target.model);
+    return endpoint === 'chat' ? adapter.chatRequest(target.provider, body as ChatBody, target.model, raw) : adapter.embeddingsRequest!(target.provider, body as EmbeddingsBody, target.model, raw);
   } catch (err) {
     return unsupportedOf(err);
   }

@@ -128,6 +128,7 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
     endpoint,
     // A per-request fallback list is for the relay, not for the upstream.
     body: 'models' in body ? withoutModels(body) : body,
+    raw: 'models' in body || client.plan ? undefined : request.rawBody,
     plan: client.plan,
     stream,
     signal: controller.signal,

@@ -141,7 +141,7 @@ export class TargetPipeline {
       }
     }
     if (plan?.untranslatable) return plan.untranslatable;
-    const request = prepare(adapter, target, req.endpoint, req.bodyFor?.(target) ?? req.body);
+    const request = req.bodyFor ? prepare(adapter, target, req.endpoint, req.bodyFor(target)) : prepare(adapter, target, req.endpoint, req.body, req.raw);
     return 'unsupported' in request ? request : { request };
   }
 

@@ -6,6 +6,7 @@
  */
 import { isUtf8 } from 'node:buffer';
 import type { ResponseInfo } from '../events.js';
+import { patchModel } from '../json/patch-model.js';
 import { ARRAY, OBJECT, STRING, member, scanJson, type JsonScan } from '../json/scan.js';
 import { splitEvents, type EventBatch, type SseEvent } from '../stream/sse-split.js';
 import { readEvents } from '../stream/sse.js';
@@ -92,15 +93,16 @@ export const openaiProvider: ProviderAdapter = {
   // The Responses API, where the provider says it has one (`responses: true`).
   native: (format, provider) => (format === 'responses' && provider.responses ? nativeResponses : undefined),
 
-  chatRequest(provider, body: ChatBody, model) {
+  chatRequest(provider, body: ChatBody, model, raw) {
     const path = `${provider.basePath}/chat/completions`;
     const options = body.stream_options as { include_usage?: boolean } | undefined;
     if (body.stream === true && provider.streamUsage && options?.include_usage !== true) {
       // Usage is needed for cost; the relay strips the usage chunk again for this client.
-      return { path, body: JSON.stringify({ ...body, model, stream_options: { ...options, include_usage: true } }) };
+      const patched = raw && options === undefined ? patchModel(raw, body.model, model, ',"stream_options":{"include_usage":true}') : undefined;
+      return { path, body: patched ?? JSON.stringify({ ...body, model, stream_options: { ...options, include_usage: true } }) };
     }
     // Spread keeps every field the relay does not understand (tools, seed, logprobs, ...).
-    return { path, body: JSON.stringify({ ...body, model }) };
+    return { path, body: (raw && patchModel(raw, body.model, model)) ?? JSON.stringify({ ...body, model }) };
   },
 
   parseError(text) {
@@ -115,8 +117,8 @@ export const openaiProvider: ProviderAdapter = {
     return checked(raw, 'choices');
   },
 
-  embeddingsRequest(provider, body, model) {
-    return { path: `${provider.basePath}/embeddings`, body: JSON.stringify({ ...body, model }) };
+  embeddingsRequest(provider, body, model, raw) {
+    return { path: `${provider.basePath}/embeddings`, body: (raw && patchModel(raw, body.model, model)) ?? JSON.stringify({ ...body, model }) };
   },
 
   embeddings(raw) {

@@ -17,7 +17,8 @@ export type ChatBody = Record<string, unknown> & { model: string; messages: unkn
 export interface UpstreamRequest {
   /** Path below the provider's origin, base path included. */
   path: string;
-  body: string;
+  /** The JSON body (the client's own bytes, patched, where they could be kept). */
+  body: string | Buffer;
   /** Headers of this request only, over the provider's own (a native client's `anthropic-beta`). */
   headers?: Record<string, string>;
 }
@@ -122,8 +123,12 @@ export interface NativeFormat {
 }
 
 export interface ProviderAdapter {
-  /** Builds the upstream request for `model` on `provider`. */
-  chatRequest(provider: ResolvedProvider, body: ChatBody, model: string): UpstreamRequest;
+  /**
+   * Builds the upstream request for `model` on `provider`. `raw`: the bytes `body` was
+   * parsed from, when the relay read them itself and nothing changed the body since; a
+   * provider that sends the body as it came may patch them instead of serialising `body`.
+   */
+  chatRequest(provider: ResolvedProvider, body: ChatBody, model: string, raw?: Buffer): UpstreamRequest;
   /**
    * Reads an error body (any status) into message/code, if it is one. `headers` are the
    * response's (Bedrock names its error type in `x-amzn-errortype`).
@@ -136,7 +141,7 @@ export interface ProviderAdapter {
    */
   completion(raw: Buffer, context?: AnswerContext): Answer;
   /** Builds an embeddings request; absent when the provider has no embeddings API. */
-  embeddingsRequest?(provider: ResolvedProvider, body: EmbeddingsBody, model: string): UpstreamRequest;
+  embeddingsRequest?(provider: ResolvedProvider, body: EmbeddingsBody, model: string, raw?: Buffer): UpstreamRequest;
   /** Checks a 2xx embeddings body and returns the OpenAI `list` bytes to send, with usage. Throws {@link BadResponse}. */
   embeddings?(raw: Buffer, context?: AnswerContext): Answer;
   /**
