@@ -106,3 +106,33 @@ describe('scanJson', () => {
     expect(scanJson(Buffer.from('{"choices":[{}],"choices":1}'))!.choices).toBe(-1);
   });
 });
+
+describe('jsonLength', () => {
+  it('is JSON.stringify(value).length without the string, for any value', async () => {
+    const { jsonLength } = await import('../src/json/json-length.js');
+    const exact = (v: unknown) => {
+      try {
+        return JSON.stringify(v)?.length ?? 0;
+      } catch {
+        return 0;
+      }
+    };
+    fc.assert(
+      fc.property(fc.anything({ withBoxedValues: true, withMap: true, withDate: true, withTypedArray: true, withNullPrototype: true, withSparseArray: true }), (v) => {
+        expect(jsonLength(v)).toBe(exact(v));
+      }),
+      { numRuns: 3_000 },
+    );
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.string({ unit: 'grapheme' }), (v, s) => {
+        const value = [v, s, '\ud800', { [s]: s }];
+        expect(jsonLength(value)).toBe(exact(value));
+      }),
+      { numRuns: 2_000 },
+    );
+    let deep: unknown = 1;
+    for (let i = 0; i < 100_000; i++) deep = [deep];
+    expect(jsonLength(deep)).toBe(0);
+    expect(jsonLength({ a: undefined, b: () => 1, c: [undefined, () => 1] })).toBe(exact({ a: undefined, b: () => 1, c: [undefined, () => 1] }));
+  });
+});
