@@ -297,4 +297,3 @@ export function createNodeHandler(relay: Relay, options: NodeHandlerOptions): No
   };
   return switchyard;
 }
-
