@@ -41,7 +41,8 @@ export async function* splitEvents(body: AsyncIterable<Uint8Array>, maxEventByte
   // Blocks framed otherwise go through one parser; it never sees a `\r` while it lives.
   let side: EventSourceParser | undefined;
   const sideEvents: EventSourceMessage[] = [];
-  const text = new TextDecoder('utf-8', { ignoreBOM: true });
+  // Made on first use: most streams never need it.
+  let text: InstanceType<typeof TextDecoder> | undefined;
   let left: Buffer | undefined;
   let first = true;
   let compat: Compat | undefined;
@@ -95,6 +96,7 @@ export async function* splitEvents(body: AsyncIterable<Uint8Array>, maxEventByte
           // Its first feed would drop a leading "ï»¿", which only the stream's start may.
           side.feed('');
         }
+        text ??= new TextDecoder('utf-8', { ignoreBOM: true });
         side.feed(`${text.decode(buf.subarray(pos, end))}\n\n`);
         for (const e of sideEvents) events.push(e.event === undefined ? { start: -1, data: e.data } : { start: -1, event: e.event, data: e.data });
         sideEvents.length = 0;
