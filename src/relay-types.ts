@@ -20,6 +20,12 @@ export interface RelayRequest {
   /** The parsed JSON body of the request, in `format`'s shape. */
   body: unknown;
   /**
+   * The bytes `body` was parsed from, when the caller read them itself and changed
+   * nothing since: an OpenAI-compatible target then gets them with `model` patched in,
+   * instead of the body serialised again. Leave it out when `body` was altered.
+   */
+  rawBody?: Buffer;
+  /**
    * The client's request headers; only those its format passes to a native target are
    * used (Messages: `anthropic-version`, `anthropic-beta`). Credentials never are.
    */

@@ -16,12 +16,13 @@ import { CredentialsError } from './credentials-error.js';
  */
 export async function authorize(
   provider: ResolvedProvider & { auth: ProviderAuth },
-  request: { path: string; body: string },
+  request: { path: string; body: string | Buffer },
   signal: AbortSignal,
 ): Promise<Record<string, string> | string> {
   try {
     const headers = provider.headers();
-    const extra = await provider.auth.headers({ method: 'POST', origin: provider.origin, path: request.path, headers, body: request.body }, signal);
+    const body = typeof request.body === 'string' ? request.body : request.body.toString('utf8');
+    const extra = await provider.auth.headers({ method: 'POST', origin: provider.origin, path: request.path, headers, body }, signal);
     return { ...headers, ...extra };
   } catch (err) {
     if (signal.aborted) throw signal.reason;

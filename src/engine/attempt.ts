@@ -11,6 +11,7 @@ import { InvalidRequestError, isSwitchyardError, type FailureKind } from '../err
 import { classifyError, classifyStatus } from '../policy/classify.js';
 import { parseRetryAfter } from '../policy/retry.js';
 import { BadResponse, type ChatBody, type EmbeddingsBody, type Endpoint, type NativeEvent, type NativeFormat, type ProviderAdapter, type UpstreamError, type Usage, type UpstreamRequest } from '../providers/provider.js';
+import { batchesOf } from '../stream/batches.js';
 import { readUntilContent, readUntilNativeContent, type CommittedStream } from '../stream/commit.js';
 import { linkedController } from '../policy/timeout.js';
 import type { Redactor } from '../secrets/redactor.js';
@@ -41,6 +42,7 @@ export type AttemptResult =
 /** How to read a native answer: the provider's events, and the client format's view of them. */
 export interface NativeReading {
   events: NativeFormat['events'];
+  batches?: NativeFormat['batches'];
   isContent(event: string | undefined, data: string): boolean;
   nativeError(event: string | undefined, data: string): { message: string; code: string | null } | undefined;
   /** Usage of a whole JSON answer. */
@@ -164,13 +166,13 @@ export function unsupportedOf(err: unknown): Unsupported {
 
 /**
  * Builds the upstream request for `target`, once per request (retries and hedges reuse
- * it). Returns why the target cannot take the request instead when its provider cannot
+ * it); `raw`: the bytes `body` was parsed from, when they may be sent patched. Returns why the target cannot take the request instead when its provider cannot
  * express it (a field it cannot translate, an endpoint it does not have).
  */
-export function prepare(adapter: ProviderAdapter, target: ResolvedTarget, endpoint: Endpoint, body: ChatBody | EmbeddingsBody): UpstreamRequest | Unsupported {
+export function prepare(adapter: ProviderAdapter, target: ResolvedTarget, endpoint: Endpoint, body: ChatBody | EmbeddingsBody, raw?: Buffer): UpstreamRequest | Unsupported {
   if (endpoint === 'embeddings' && !adapter.embeddingsRequest) return { unsupported: `${target.provider.type} providers have no embeddings API` };
   try {
-    return endpoint === 'chat' ? adapter.chatRequest(target.provider, body as ChatBody, target.model) : adapter.embeddingsRequest!(target.provider, body as EmbeddingsBody, target.model);
+    return endpoint === 'chat' ? adapter.chatRequest(target.provider, body as ChatBody, target.model, raw) : adapter.embeddingsRequest!(target.provider, body as EmbeddingsBody, target.model, raw);
   } catch (err) {
     return unsupportedOf(err);
   }
@@ -249,15 +251,18 @@ export async function attempt(input: AttemptInput): Promise<AttemptResult> {
     }
     const type = String(response.headers['content-type'] ?? '');
     if (input.stream && type.includes(adapter.streamContentType ?? 'text/event-stream') && input.native) {
-      const events = input.native.events(idleGuard(body, target.idleMs, own.controller), input.maxResponseBytes);
-      const committed = await readUntilNativeContent(events, input.maxResponseBytes, input.native);
+      const guarded = idleGuard(body, target.idleMs, own.controller);
+      const { batches, events } = input.native;
+      const committed = await readUntilNativeContent(batches ? batches(guarded, input.maxResponseBytes) : batchesOf(events(guarded, input.maxResponseBytes)), input.maxResponseBytes, input.native);
       committed.dispose = own.dispose;
       streaming = true;
       return { ok: true, stream: true, committed, native: true };
     }
     if (input.stream && type.includes(adapter.streamContentType ?? 'text/event-stream')) {
-      const chunks = adapter.chunks(idleGuard(body, target.idleMs, own.controller), input.maxResponseBytes, target);
-      const committed = await readUntilContent(chunks, input.maxResponseBytes);
+      const guarded = idleGuard(body, target.idleMs, own.controller);
+      // Upstream bytes as they came where the provider needs no translation; else its chunks.
+      const batches = adapter.batches ? adapter.batches(guarded, input.maxResponseBytes) : batchesOf(adapter.chunks(guarded, input.maxResponseBytes, target));
+      const committed = await readUntilContent(batches, input.maxResponseBytes);
       committed.dispose = own.dispose;
       streaming = true;
       return { ok: true, stream: true, committed };

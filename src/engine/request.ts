@@ -69,7 +69,8 @@ export async function runRequest(host: RequestHost, request: RelayRequest): Prom
     const change = await hooks.beforeRequest();
     if (change.body) client = await clientRequest(format, change.body, headers, host.responses);
     const model = change.models ? narrowedChain(config, change.models) : undefined;
-    return await serve(host, request, { client, requestId, controller, parent, hooks, model });
+    // A rewritten body is no longer the bytes the client sent.
+    return await serve(host, change.body ? { ...request, rawBody: undefined } : request, { client, requestId, controller, parent, hooks, model });
   } catch (err) {
     hooks.onError(err);
     throw err;
@@ -158,6 +159,7 @@ async function serve(host: RequestHost, request: RelayRequest, prepared: Prepare
     endpoint,
     // A per-request fallback list is for the relay, not for the upstream.
     body: 'models' in body ? withoutModels(body) : body,
+    raw: 'models' in body || client.plan ? undefined : request.rawBody,
     plan: client.plan,
     stream,
     signal: controller.signal,

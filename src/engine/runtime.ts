@@ -81,6 +81,12 @@ export interface ChainRequest {
   model: ResolvedModel;
   endpoint: Endpoint;
   body: ChatBody | EmbeddingsBody;
+  /**
+   * The bytes `body` was parsed from, when the relay read them and `body` is the client's
+   * own (chat, embeddings): a target that sends it as it came patches `model` into them.
+   * Anything that changes `body` must drop them.
+   */
+  raw?: Buffer;
   /** The client's format, when it is not chat: native targets are sent its own request. */
   plan?: FormatPlan;
   /** The body for one target when it differs from `body` (a resumed stream's continuation). */

@@ -113,6 +113,7 @@ function nativeAnswer(host: RequestHost, a: StreamAnswer): ClientStream {
     attempts: chain.attempts,
     target,
     meter: format.nativeUsage(),
+    watch: format.nativeWatch,
     terminal: (event) => event !== undefined && terminal.has(event),
     isError: (event, data) => format.nativeError(event, data) !== undefined,
     errorFrames: (err) => format.fromChatStream({ request: client.request, model: a.model }).error(err),

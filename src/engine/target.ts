@@ -158,7 +158,7 @@ export class TargetPipeline {
     const plan = req.plan;
     const native = plan && adapter.native?.(plan.format, target.provider, target.model);
     if (plan && native) {
-      const reading: NativeReading = { ...plan.reading, events: native.events };
+      const reading: NativeReading = { ...plan.reading, events: native.events, batches: native.batches };
       try {
         const body = given ?? plan.native(target);
         return { request: native.request(target.provider, body, target.model, plan.headers), native: reading, body, adapted: [] };
@@ -170,7 +170,9 @@ export class TargetPipeline {
     let body = (given ?? req.bodyFor?.(target) ?? req.body) as ChatBody | EmbeddingsBody;
     let adapted: string[] = [];
     if (req.endpoint === 'chat') ({ body, changes: adapted } = adaptParams(body as ChatBody, target, this.rt.config.compat));
-    const request = prepare(adapter, target, req.endpoint, body);
+    // The client's own bytes serve only the body exactly as it came (serialise once, `ChainRequest.raw`).
+    const raw = given === undefined && !req.bodyFor && adapted.length === 0 ? req.raw : undefined;
+    const request = prepare(adapter, target, req.endpoint, body, raw);
     return 'unsupported' in request ? request : { request, body: body as unknown as Record<string, unknown>, adapted };
   }
 

@@ -76,6 +76,17 @@ export interface StreamConverter {
  * Reads token usage from a native stream or a native JSON body, for cost and budgets.
  * Feed it every event (or the body) and read {@link usage} at the end.
  */
+/**
+ * What a format reads in its native streams: events named one of `names` (or typed so,
+ * when they carry no name), and events whose bytes hold one of `literals` (a key or a
+ * type in quotes). An event with neither cannot be one the format reads, whatever its
+ * JSON says, unless an escape spells one: those are read too.
+ */
+export interface NativeWatch {
+  names: ReadonlySet<string>;
+  literals: readonly Buffer[];
+}
+
 export interface UsageMeter {
   /** One SSE event of a native stream. */
   event(eventName: string | undefined, data: string): void;
@@ -138,6 +149,12 @@ export interface ClientFormat<Req = unknown> extends FormatBase<Req> {
   nativeError(eventName: string | undefined, data: string): NativeStreamError | undefined;
   /** A fresh usage reader for one native answer. */
   nativeUsage(): UsageMeter;
+  /**
+   * The events of a native stream that `nativeUsage`, `nativeError` and the relay's own
+   * reading (the end, the Response to store) look into; the others pass unread.
+   * Without it every event is read.
+   */
+  readonly nativeWatch?: NativeWatch;
   /**
    * Client request headers (lower case) that a native target of this format receives as
    * they came: `anthropic-version` and `anthropic-beta` for Messages. Every other client

@@ -20,6 +20,11 @@ import { DEFAULTS, type Budget } from '../options.js';
 import { costOf, priceOf } from '../pricing.js';
 import type { Usage } from '../providers/provider.js';
 import { promptTokens, type PromptEstimate } from '../tokens/estimate.js';
+import type { AdmitOp, BucketState, BudgetState } from '../store/store.js';
+import { admitAll } from './admit-all.js';
+import { period, resetDuration, type BudgetKey } from './periods.js';
+
+export { resetDuration } from './periods.js';
 import type { Settlement } from './settlement.js';
 
 const MINUTE = 60_000;
@@ -55,25 +60,6 @@ interface Hold {
   ttlMs: number;
   /** The target (`provider/model`) this hold belongs to; undefined for the request's own. */
   target?: string;
-}
-
-/** OpenAI writes reset times like `1s`, `6m0s`, `20ms`. */
-export function resetDuration(ms: number): string {
-  if (ms < 1000) return `${Math.max(0, Math.ceil(ms))}ms`;
-  const s = Math.ceil(ms / 1000);
-  return s < 60 ? `${s}s` : `${Math.floor(s / 60)}m${s % 60}s`;
-}
-
-/** The budget key and its time to live for the current period (UTC). */
-function period(budget: Budget, now: number): { id: string; ttlMs: number } {
-  const d = new Date(now);
-  const end =
-    budget.period === 'day'
-      ? Date.UTC(d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate() + 1)
-      : Date.UTC(d.getUTCFullYear(), d.getUTCMonth() + 1, 1);
-  const id = budget.period === 'day' ? d.toISOString().slice(0, 10) : d.toISOString().slice(0, 7);
-  // An hour past the end, so a late settlement still finds the key.
-  return { id, ttlMs: end - now + 3_600_000 };
 }
 
 /** Output tokens to budget for: the request's own limit, else a typical answer. */
@@ -128,25 +114,30 @@ export class Ledger {
     const g = this.host.governance;
     const { caller } = this;
     try {
-      if (caller !== undefined && g.callerLimit) {
-        const { requestsPerMinute: rpm, tokensPerMinute: tpm } = g.callerLimit;
-        const tokens = this.promptTokens;
-        if (tpm !== undefined && tokens > tpm) throw new LimitUnsatisfiableError(tokens, tpm, this.headers);
-        if (rpm !== undefined) await this.callerBucket(caller, 'requests', rpm, 1, false);
-        if (tpm !== undefined) await this.callerBucket(caller, 'tokens', tpm, tokens, true);
-      }
+      const limit = caller !== undefined ? g.callerLimit : undefined;
+      const tokens = this.promptTokens;
+      if (limit?.tokensPerMinute !== undefined && tokens > limit.tokensPerMinute) throw new LimitUnsatisfiableError(tokens, limit.tokensPerMinute, this.headers);
       const usd = this.dearest();
-      if (caller !== undefined && g.callerBudget) await this.reserveOrThrow('caller', caller, g.callerBudget, usd);
-      if (this.model.budget) await this.reserveOrThrow('model', this.model.label, this.model.budget, usd);
+      const budgets = [caller !== undefined && g.callerBudget && this.budgetKey('caller', caller, g.callerBudget), this.model.budget && this.budgetKey('model', this.model.label, this.model.budget)];
+      // The same checks in the same order, sent as one call where the store can take them so.
+      const ops: AdmitOp[] = [];
+      if (limit?.requestsPerMinute !== undefined) ops.push({ op: 'take', key: `rl:caller:${caller}:requests`, cost: 1, capacity: limit.requestsPerMinute, windowMs: MINUTE });
+      if (limit?.tokensPerMinute !== undefined) ops.push({ op: 'take', key: `rl:caller:${caller}:tokens`, cost: tokens, capacity: limit.tokensPerMinute, windowMs: MINUTE });
+      for (const b of budgets) if (b) ops.push({ op: 'reserve', key: b.key, amountUsd: usd, capUsd: b.budget.usd, ttlMs: b.ttlMs });
+      const batch = ops.length > 1 && g.store.admit ? admitAll(g.store, ops) : undefined;
+      let n = 0;
+      if (limit?.requestsPerMinute !== undefined) await this.callerBucket(caller!, 'requests', limit.requestsPerMinute, 1, false, batch?.(n++));
+      if (limit?.tokensPerMinute !== undefined) await this.callerBucket(caller!, 'tokens', limit.tokensPerMinute, tokens, true, batch?.(n++));
+      for (const b of budgets) if (b) await this.reserveOrThrow(b, usd, batch?.(n++));
     } catch (err) {
       this.release();
       throw err;
     }
   }
 
-  private async callerBucket(caller: string, kind: 'requests' | 'tokens', perMinute: number, cost: number, keep: boolean): Promise<void> {
+  private async callerBucket(caller: string, kind: 'requests' | 'tokens', perMinute: number, cost: number, keep: boolean, batched?: () => Promise<BucketState>): Promise<void> {
     const key = `rl:caller:${caller}:${kind}`;
-    const state = await this.store('limits', 'take', () => this.host.governance.store.take(key, cost, perMinute, MINUTE));
+    const state = await this.store('limits', 'take', batched ?? (() => this.host.governance.store.take(key, cost, perMinute, MINUTE)));
     this.headers[`x-ratelimit-limit-${kind}`] = String(perMinute);
     this.headers[`x-ratelimit-remaining-${kind}`] = String(state?.remaining ?? perMinute);
     this.headers[`x-ratelimit-reset-${kind}`] = resetDuration(state?.resetMs ?? 0);
@@ -170,11 +161,16 @@ export class Ledger {
     return price ? costOf(price, promptTokens(this.estimate, target), expectedOutput(this.estimate)) : 0;
   }
 
-  /** Reserves `usd`; returns the spend that refused it, or undefined when reserved. */
-  private async reserve(scope: 'caller' | 'model' | 'target', subject: string, budget: Budget, usd: number, target?: string): Promise<number | undefined> {
+  /** The key of a budget for the current period, and how long it lives. */
+  private budgetKey(scope: 'caller' | 'model' | 'target', subject: string, budget: Budget): BudgetKey {
     const { id, ttlMs } = period(budget, this.host.now());
-    const key = `budget:${scope}:${subject}:${id}`;
-    const state = await this.store('budgets', 'reserve', () => this.host.governance.store.reserve(key, usd, budget.usd, ttlMs));
+    return { scope, subject, budget, key: `budget:${scope}:${subject}:${id}`, ttlMs };
+  }
+
+  /** Reserves `usd`; returns the spend that refused it, or undefined when reserved. */
+  private async reserve(b: BudgetKey, usd: number, target?: string, batched?: () => Promise<BudgetState>): Promise<number | undefined> {
+    const { scope, subject, budget, key, ttlMs } = b;
+    const state = await this.store('budgets', 'reserve', batched ?? (() => this.host.governance.store.reserve(key, usd, budget.usd, ttlMs)));
     if (state === undefined || state.ok) {
       this.keep({ key, unit: 'usd', held: state === undefined ? 0 : usd, capacity: 0, ttlMs, target });
       return undefined;
@@ -187,9 +183,9 @@ export class Ledger {
     return state.spentUsd;
   }
 
-  private async reserveOrThrow(scope: 'caller' | 'model', subject: string, budget: Budget, usd: number): Promise<void> {
-    const spentUsd = await this.reserve(scope, subject, budget, usd);
-    if (spentUsd !== undefined) throw new BudgetExceededError(`${scope} ${JSON.stringify(subject)} (${budget.period})`, budget.usd, spentUsd);
+  private async reserveOrThrow(b: BudgetKey, usd: number, batched?: () => Promise<BudgetState>): Promise<void> {
+    const spentUsd = await this.reserve(b, usd, undefined, batched);
+    if (spentUsd !== undefined) throw new BudgetExceededError(`${b.scope} ${JSON.stringify(b.subject)} (${b.budget.period})`, b.budget.usd, spentUsd);
   }
 
   /**
@@ -211,7 +207,7 @@ export class Ledger {
     }
     const tokens = limit?.tokensPerMinute === undefined ? undefined : this.once(`rl:target:${target.id}:tokens`, () => this.targetTokens(target, limit.tokensPerMinute!));
     const budget = target.budget === undefined ? undefined : this.once(`budget:target:${target.id}`, async () => {
-      const refused = await this.reserve('target', target.id, target.budget!, this.estimatedCost(target), target.id);
+      const refused = await this.reserve(this.budgetKey('target', target.id, target.budget!), this.estimatedCost(target), target.id);
       return refused === undefined ? undefined : { reason: 'over budget' };
     });
     return (await tokens) ?? (await budget);

@@ -227,7 +227,9 @@ export function guardStream(stream: ClientStream, guard: StreamGuard): ClientStr
           over = true;
           continue;
         }
-        for (const frame of next.value.split('\n\n')) {
+        // A write is whole frames, as text or as the upstream's own bytes.
+        const text = typeof next.value === 'string' ? next.value : Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength).toString('utf8');
+        for (const frame of text.split('\n\n')) {
           if (frame.trim() === '') continue;
           const e = parse(`${frame}\n\n`);
           let result: Parsed[] | SwitchyardError;

@@ -29,15 +29,20 @@ function parseJson(text: string): unknown {
  * up to `limit` bytes.
  */
 export async function readJsonBody(req: IncomingMessage & { body?: unknown }, limit: number, parsed?: unknown, timeoutMs = 0): Promise<unknown> {
+  return (await readJsonBodyRaw(req, limit, parsed, timeoutMs)).body;
+}
+
+/** {@link readJsonBody}, with the bytes it parsed when it read them itself (`raw`). */
+export async function readJsonBodyRaw(req: IncomingMessage & { body?: unknown }, limit: number, parsed?: unknown, timeoutMs = 0): Promise<{ body: unknown; raw?: Buffer }> {
   // Checked before a pre-parsed body is taken too: a host parser's own limit (100 kb for
   // express.json and Nest, 1 MB for koa-bodyparser) must not replace the relay's.
   const declared = Number(req.headers['content-length']);
   if (declared > limit) throw new BodyTooLargeError(limit);
   const preParsed = parsed !== undefined ? parsed : req.readableEnded ? req.body : undefined;
   if (preParsed !== undefined) {
-    if (typeof preParsed === 'string') return parseJson(preParsed);
-    if (Buffer.isBuffer(preParsed)) return parseJson(preParsed.toString('utf8'));
-    return preParsed;
+    if (typeof preParsed === 'string') return { body: parseJson(preParsed) };
+    if (Buffer.isBuffer(preParsed)) return { body: parseJson(preParsed.toString('utf8')) };
+    return { body: preParsed };
   }
 
   const buffer = await readAll(req, limit, timeoutMs);
@@ -48,7 +53,7 @@ export async function readJsonBody(req: IncomingMessage & { body?: unknown }, li
   } catch {
     throw new InvalidRequestError('The request body is not valid UTF-8.');
   }
-  return parseJson(text);
+  return { body: parseJson(text), raw: buffer };
 }
 
 /**

@@ -12,7 +12,7 @@ import type { FormatName } from '../formats/format.js';
 import type { HandlerRelay as Relay } from './handler-relay.js';
 import { DASHBOARD_HTML } from '../observe/dashboard-page.js';
 import { serveRequestLog } from '../observe/request-log/feed.js';
-import { readJsonBody } from './body.js';
+import { readJsonBody, readJsonBodyRaw } from './body.js';
 import { debugAllowed, type DebugOption } from './debug.js';
 import { metaHeaders, sendError, sendJson, sendStream, sendStreamError, startHeartbeat } from './respond.js';
 import { handleCountTokens, handleModels, handleStoredResponse } from './side-routes.js';
@@ -120,7 +120,7 @@ export async function handleEndpoint(
   res.on('close', onClose);
   let stopHeartbeat: (() => void) | undefined;
   try {
-    const body = await readJsonBody(req, relay.maxBodyBytes, parsedBody, relay.bodyTimeoutMs);
+    const { body, raw } = await readJsonBodyRaw(req, relay.maxBodyBytes, parsedBody, relay.bodyTimeoutMs);
     if (format !== 'embeddings' && relay.heartbeatMs > 0 && (body as { stream?: unknown } | null)?.stream === true) {
       stopHeartbeat = startHeartbeat(res, relay.heartbeatMs);
     }
@@ -128,6 +128,7 @@ export async function handleEndpoint(
     const result = await relay.handle({
       format,
       body,
+      rawBody: raw,
       headers: req.headers,
       controller,
       requestId,
@@ -290,4 +291,3 @@ export function createNodeHandler(relay: Relay, options: NodeHandlerOptions): No
   };
   return switchyard;
 }
-

@@ -6,6 +6,7 @@
  */
 import { withoutUnsignedThinking } from '../formats/messages/native-request.js';
 import type { MessagesRequest } from '../formats/messages/types.js';
+import { splitEvents } from '../stream/sse-split.js';
 import { readEvents } from '../stream/sse.js';
 import type { NativeEvent, NativeFormat, UpstreamRequest } from './provider.js';
 
@@ -23,6 +24,7 @@ export function sseNative(path: string, prepare: (body: Record<string, unknown>)
       return request;
     },
     events: sseEvents,
+    batches: splitEvents,
   };
 }
 

@@ -8,6 +8,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { ResolvedProvider } from '../config/resolved.js';
 import type { FailureKind } from '../errors/index.js';
 import type { ResponseInfo } from '../events.js';
+import type { EventBatch } from '../stream/event-batch.js';
 
 /** The client's chat completion request, parsed. Fields the relay does not know pass through. */
 export type ChatBody = Record<string, unknown> & { model: string; messages: unknown[]; stream?: boolean };
@@ -16,7 +17,8 @@ export type ChatBody = Record<string, unknown> & { model: string; messages: unkn
 export interface UpstreamRequest {
   /** Path below the provider's origin, base path included. */
   path: string;
-  body: string;
+  /** The JSON body (the client's own bytes, patched, where they could be kept). */
+  body: string | Buffer;
   /** Headers of this request only, over the provider's own (a native client's `anthropic-beta`). */
   headers?: Record<string, string>;
 }
@@ -116,11 +118,17 @@ export interface NativeFormat {
   request(provider: ResolvedProvider, body: Record<string, unknown>, model: string, clientHeaders: Record<string, string>): UpstreamRequest;
   /** The upstream's stream as events of the client's format. */
   events(body: AsyncIterable<Uint8Array>, maxEventBytes: number): AsyncGenerator<NativeEvent>;
+  /** The same events as batches of the upstream's bytes (one per read), for SSE upstreams: forwarded untouched. */
+  batches?(body: AsyncIterable<Uint8Array>, maxEventBytes: number): AsyncGenerator<EventBatch>;
 }
 
 export interface ProviderAdapter {
-  /** Builds the upstream request for `model` on `provider`. */
-  chatRequest(provider: ResolvedProvider, body: ChatBody, model: string): UpstreamRequest;
+  /**
+   * Builds the upstream request for `model` on `provider`. `raw`: the bytes `body` was
+   * parsed from, when the relay read them itself and nothing changed the body since; a
+   * provider that sends the body as it came may patch them instead of serialising `body`.
+   */
+  chatRequest(provider: ResolvedProvider, body: ChatBody, model: string, raw?: Buffer): UpstreamRequest;
   /**
    * Reads an error body (any status) into message/code, if it is one. `headers` are the
    * response's (Bedrock names its error type in `x-amzn-errortype`).
@@ -133,7 +141,7 @@ export interface ProviderAdapter {
    */
   completion(raw: Buffer, context?: AnswerContext): Answer;
   /** Builds an embeddings request; absent when the provider has no embeddings API. */
-  embeddingsRequest?(provider: ResolvedProvider, body: EmbeddingsBody, model: string): UpstreamRequest;
+  embeddingsRequest?(provider: ResolvedProvider, body: EmbeddingsBody, model: string, raw?: Buffer): UpstreamRequest;
   /** Checks a 2xx embeddings body and returns the OpenAI `list` bytes to send, with usage. Throws {@link BadResponse}. */
   embeddings?(raw: Buffer, context?: AnswerContext): Answer;
   /**
@@ -141,6 +149,12 @@ export interface ProviderAdapter {
    * last). Throws {@link BadResponse} on an unreadable or in-band error event.
    */
   chunks(body: AsyncIterable<Uint8Array>, maxEventBytes: number, context?: AnswerContext): AsyncGenerator<string>;
+  /**
+   * What `chunks` yields, as batches of the upstream's own bytes (one per read), for a
+   * provider whose chunks need no translation: the engine forwards them untouched where
+   * the client asked for nothing else. Same checks, same errors, same end as `chunks`.
+   */
+  batches?(body: AsyncIterable<Uint8Array>, maxEventBytes: number): AsyncGenerator<EventBatch>;
   /**
    * The content type of a streamed answer (a 2xx with another type is read as a whole body).
    * @default 'text/event-stream'

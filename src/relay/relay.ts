@@ -28,6 +28,7 @@ import { ResponseStateStore } from '../formats/responses/state.js';
 import { Observability } from './observability.js';
 import { Operator } from './operator.js';
 import { Registry } from './registry.js';
+import { chatPayloads } from '../stream/client-stream.js';
 
 export type {
   RelayRequest,
@@ -337,17 +338,21 @@ export class Relay {
     const result = await this.handle({ body: { ...body, stream: true }, signal: options.signal, requestId: options.requestId, caller: options.caller });
     if (!result.stream) throw new Error('unreachable: a streaming request produced a JSON body');
     const chunks = result.chunks;
+    // One write may hold the frames of several chunks.
+    const ready: string[] = [];
     const parsed: AsyncIterableIterator<ChatCompletionChunk> = {
       [Symbol.asyncIterator]: () => parsed,
       async next(): Promise<IteratorResult<ChatCompletionChunk>> {
         for (;;) {
+          const payload = ready.shift();
+          if (payload !== undefined) {
+            if (payload === '[DONE]') continue;
+            return { done: false, value: JSON.parse(payload) as ChatCompletionChunk };
+          }
           const next = await chunks.next();
           if (chunks.failure) throw chunks.failure;
           if (next.done) return { done: true, value: undefined };
-          // Chat frames are `data: <payload>\n\n`.
-          const payload = next.value.slice('data: '.length, -2);
-          if (payload === '[DONE]') continue;
-          return { done: false, value: JSON.parse(payload) as ChatCompletionChunk };
+          ready.push(...chatPayloads(next.value));
         }
       },
       async return(): Promise<IteratorResult<ChatCompletionChunk>> {

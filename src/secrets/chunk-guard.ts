@@ -131,6 +131,11 @@ export class ChunkGuard {
     return this.redactor.message(err instanceof Error ? err.message : String(err));
   }
 
+  /** Whether what came before could change the next payload (see `StreamGuard.armed`): then it cannot pass as bytes. */
+  armed(): boolean {
+    return this.guard.armed();
+  }
+
   /** A new segment continues the stream: what the broken one held was never sent, and the continuation says it again. */
   reset(): void {
     this.guard.reset();

@@ -78,6 +78,20 @@ export class StreamGuard {
     return lanes.map((lane) => [lane, this.flush(lane)] as [string, string]).filter(([, text]) => text !== '');
   }
 
+  /**
+   * Whether the next delta of some lane could be changed by what came before it: a lane
+   * holds text, or its sent text ends with the first one to three characters of a secret.
+   */
+  armed(): boolean {
+    if (this.#lanes.size === 0) return false;
+    const values = this.secrets.values();
+    for (const { held, recent } of this.#lanes.values()) {
+      if (held !== '') return true;
+      for (const v of values) for (let k = Math.min(recent.length, HOLD - 1); k >= 1; k--) if (recent.endsWith(v.slice(0, k))) return true;
+    }
+    return false;
+  }
+
   /** Forgets every lane (a stream resumed on another target: what was held was never sent). */
   reset(): void {
     this.#lanes.clear();

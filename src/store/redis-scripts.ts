@@ -6,6 +6,7 @@
  * Fractions are stored with `%.17g`, which round-trips a double exactly.
  */
 import { createHash } from 'node:crypto';
+import type { AdmitOp, BucketState, BudgetState } from './store.js';
 
 /** A script and its SHA1, for EVALSHA. */
 export interface Script {
@@ -101,6 +102,48 @@ spent = math.max(0, spent + tonumber(ARGV[1]))
 ${STORE_SPENT}
 return { 1, value }
 `);
+
+/**
+ * Several takes and reserves in one call, in order, stopping after the first refusal:
+ * the TAKE and RESERVE scripts above, run as functions. KEYS one per check; ARGV four per
+ * check: `take` or `reserve`, then that script's three arguments. Returns their results,
+ * concatenated (four values per take, two per reserve).
+ */
+export const ADMIT = script(`
+local function take(KEYS, ARGV)
+${TAKE.lua}
+end
+local function reserve(KEYS, ARGV)
+${RESERVE.lua}
+end
+local out = {}
+for i = 1, #KEYS do
+  local o = (i - 1) * 4
+  local args = { ARGV[o + 2], ARGV[o + 3], ARGV[o + 4] }
+  local r
+  if ARGV[o + 1] == 'take' then r = take({ KEYS[i] }, args) else r = reserve({ KEYS[i] }, args) end
+  for _, v in ipairs(r) do out[#out + 1] = v end
+  if r[1] == 0 then return out end
+end
+return out
+`);
+
+/** The states in ADMIT's answer, one per check it ran. */
+export function admitResults(ops: readonly AdmitOp[], flat: (number | string)[]): (BucketState | BudgetState)[] {
+  const out: (BucketState | BudgetState)[] = [];
+  let at = 0;
+  for (const o of ops) {
+    if (at >= flat.length) break;
+    if (o.op === 'take') {
+      const [allowed, remaining, resetMs, retryAfterMs] = flat.slice(at, (at += 4)) as number[];
+      out.push({ allowed: allowed === 1, remaining: remaining!, resetMs: resetMs!, retryAfterMs: retryAfterMs! });
+    } else {
+      const [ok, spent] = flat.slice(at, (at += 2));
+      out.push({ ok: ok === 1, spentUsd: Number(spent) });
+    }
+  }
+  return out;
+}
 
 /**
  * Publishes a breaker verdict and records it for instances that connect later.

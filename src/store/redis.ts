@@ -12,8 +12,8 @@
  * policy to limits and budgets and keeps its breakers local.
  */
 import type { Cluster, Redis } from 'ioredis';
-import type { BreakerSubscriber, BreakerTransition, BucketState, BudgetState, ProbeClaim, Store } from './store.js';
-import { ACQUIRE_PROBE, RELEASE_PROBE, GIVE, OPEN_BREAKERS, PUBLISH_BREAKER, RESERVE, SETTLE, TAKE, type Script } from './redis-scripts.js';
+import type { AdmitOp, BreakerSubscriber, BreakerTransition, BucketState, BudgetState, ProbeClaim, Store } from './store.js';
+import { ACQUIRE_PROBE, ADMIT, admitResults, RELEASE_PROBE, GIVE, OPEN_BREAKERS, PUBLISH_BREAKER, RESERVE, SETTLE, TAKE, type Script } from './redis-scripts.js';
 
 /** Options of {@link createRedisStore}. */
 export interface RedisStoreOptions {
@@ -78,6 +78,7 @@ export class RedisStore implements Store {
   private readonly openKey: string;
   private readonly channel: string;
   private readonly subscriptions = new Set<() => void>();
+  private readonly cluster: boolean;
 
   constructor(options: RedisStoreOptions) {
     if (!options?.client || typeof (options.client as Redis).evalsha !== 'function') {
@@ -88,6 +89,7 @@ export class RedisStore implements Store {
     this.timeoutMs = options.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.subscriberOption = options.subscriber;
     this.breakerKeys = `${this.prefix}{breakers}:`;
+    this.cluster = (options.client as { isCluster?: boolean }).isCluster === true;
     this.openKey = `${this.breakerKeys}open`;
     this.channel = `${this.prefix}breakers`;
   }
@@ -95,6 +97,24 @@ export class RedisStore implements Store {
   async take(key: string, cost: number, capacity: number, windowMs: number): Promise<BucketState> {
     const [allowed, remaining, resetMs, retryAfterMs] = (await this.run(TAKE, [this.prefix + key], [cost, capacity, windowMs])) as number[];
     return { allowed: allowed === 1, remaining: remaining!, resetMs: resetMs!, retryAfterMs: retryAfterMs! };
+  }
+
+  /**
+   * Every check in one script call (one round trip). On Redis Cluster the keys of one
+   * call must share a slot: only with a hash tag in the prefix, else one call per check.
+   */
+  async admit(ops: readonly AdmitOp[]): Promise<(BucketState | BudgetState)[]> {
+    if (this.cluster && !/\{[^}]+\}/.test(this.prefix)) {
+      const out: (BucketState | BudgetState)[] = [];
+      for (const o of ops) {
+        const state = o.op === 'take' ? await this.take(o.key, o.cost, o.capacity, o.windowMs) : await this.reserve(o.key, o.amountUsd, o.capUsd, o.ttlMs);
+        out.push(state);
+        if ('allowed' in state ? !state.allowed : !state.ok) break;
+      }
+      return out;
+    }
+    const args = ops.flatMap((o) => (o.op === 'take' ? ['take', o.cost, o.capacity, o.windowMs] : ['reserve', o.amountUsd, o.capUsd, Math.max(1, Math.ceil(o.ttlMs))]));
+    return admitResults(ops, (await this.run(ADMIT, ops.map((o) => this.prefix + o.key), args)) as (number | string)[]);
   }
 
   async give(key: string, amount: number, capacity: number, windowMs: number): Promise<void> {

@@ -30,6 +30,11 @@ export interface BudgetState {
   spentUsd: number;
 }
 
+/** One check of {@link Store.admit}: a {@link Store.take} or a {@link Store.reserve}, with their arguments. */
+export type AdmitOp =
+  | { op: 'take'; key: string; cost: number; capacity: number; windowMs: number }
+  | { op: 'reserve'; key: string; amountUsd: number; capUsd: number; ttlMs: number };
+
 /** A breaker verdict one relay instance shares with the others through a store. */
 export interface BreakerTransition {
   /** The target's id, `provider/model`. */
@@ -69,6 +74,13 @@ export interface Store {
   reserve(key: string, amountUsd: number, capUsd: number, ttlMs: number): Awaitable<BudgetState>;
   /** Adds `deltaUsd` (the real cost minus what was reserved) unconditionally. */
   settle(key: string, deltaUsd: number, ttlMs: number): Awaitable<BudgetState>;
+  /**
+   * Optional, for a store across a network: runs `ops` in order, as `take` and `reserve`
+   * would one by one, stopping after the first that refuses; returns the results of
+   * those it ran. One call instead of several: one round trip to Redis for a request's
+   * caller limits and budgets.
+   */
+  admit?(ops: readonly AdmitOp[]): Awaitable<(BucketState | BudgetState)[]>;
   /**
    * Optional, for stores shared between relay instances: publishes a breaker's verdict to
    * the others. Breakers stay local objects; only their transitions travel.

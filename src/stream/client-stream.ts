@@ -13,9 +13,13 @@ import type { Usage } from '../providers/provider.js';
 import type { RelayStream } from './relay-stream.js';
 import { DONE, frame } from './sse.js';
 
-/** A stream of SSE frames for the client. `return()` releases the upstream. */
-export interface ClientStream extends AsyncIterableIterator<string> {
-  return(): Promise<IteratorResult<string>>;
+/**
+ * A stream of SSE frames for the client. Each value is one write: one frame, or every
+ * frame of one upstream read (as the upstream's bytes where they pass untouched).
+ * `return()` releases the upstream.
+ */
+export interface ClientStream extends AsyncIterableIterator<string | Uint8Array> {
+  return(): Promise<IteratorResult<string | Uint8Array>>;
   /** HTTP trailers once the stream is over (its cost, where it was resumed from). */
   trailers(): Record<string, string>;
   /** Why the stream broke after it started, once it has (its last frames said so). */
@@ -70,12 +74,40 @@ export function framed(payloads: RelayStream, convert: StreamConverter, usage: (
   return stream;
 }
 
-/** The chat format's framing: `data: <payload>`, and OpenAI's error event when it breaks. */
+/**
+ * The chat format's framing: `data: <payload>` per chunk, the frames of one upstream
+ * read together (see {@link RelayStream.nextFrames}), and OpenAI's error event when it
+ * breaks.
+ */
 export function chatFrames(payloads: RelayStream): ClientStream {
-  let closed = false;
-  return framed(payloads, {
-    push: (payload) => [frame(payload)],
-    end: () => (closed ? [] : ((closed = true), [frame(DONE)])),
-    error: (err) => [frame(JSON.stringify(toErrorResponse(err).body))],
-  });
+  let over = false;
+  const stream: ClientStream = {
+    [Symbol.asyncIterator]: () => stream,
+    async next() {
+      if (over) return END;
+      try {
+        const next = await payloads.nextFrames();
+        if (next.done) over = true;
+        return next;
+      } catch (err) {
+        if (!(err instanceof StreamInterruptedError)) throw err;
+        over = true;
+        stream.failure = err;
+        return { done: false, value: frame(JSON.stringify(toErrorResponse(err).body)) };
+      }
+    },
+    async return() {
+      over = true;
+      await payloads.return();
+      return END;
+    },
+    trailers: () => payloads.trailers(),
+  };
+  return stream;
+}
+
+/** The payloads of chat frames (one write of {@link chatFrames}): `data: <payload>` each. */
+export function chatPayloads(frames: string | Uint8Array): string[] {
+  const text = typeof frames === 'string' ? frames : Buffer.from(frames.buffer, frames.byteOffset, frames.byteLength).toString('utf8');
+  return text.split('\n\n').filter((f) => f.startsWith('data: ')).map((f) => f.slice('data: '.length));
 }

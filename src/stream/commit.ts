@@ -7,14 +7,18 @@
  * retried, because the client has already seen part of an answer.
  */
 import { BadResponse, type NativeEvent } from '../providers/provider.js';
+import { dataOf, nativeOf } from './batches.js';
+import type { EventBatch } from './event-batch.js';
 import { DONE } from './sse.js';
 
-/** A stream that produced content: the chunks read so far and the rest of it. */
+/** A stream that produced content: the events read so far and the rest of it. */
 export interface CommittedStream<T = string> {
   /** Chunk payloads (or native events) read before and including the first content chunk. */
   held: T[];
-  /** The remaining payloads; not started yet. */
-  rest: AsyncGenerator<T>;
+  /** What was left of the batch the content came in: delivered after `held`, before `rest`. */
+  pending?: EventBatch;
+  /** The remaining batches; not started yet. */
+  rest: AsyncGenerator<EventBatch>;
   /** True when the upstream already finished (`[DONE]` is the last held payload). */
   done: boolean;
   /** Releases the attempt's timers and signal links once the stream is over. */
@@ -42,13 +46,13 @@ export function hasContent(chunk: unknown): boolean {
 }
 
 /**
- * Reads `chunks` until the first content chunk. Throws {@link BadResponse} for a
+ * Reads `batches` until the first content chunk. Throws {@link BadResponse} for a
  * payload that is not JSON, and whatever the transport throws; in both cases the
  * upstream body is released. A stream that ends before any content is a failure too,
  * unless it ended properly with `[DONE]` (an empty answer is still an answer).
  */
-export async function readUntilContent(chunks: AsyncGenerator<string>, maxHeldBytes: number): Promise<CommittedStream> {
-  return holdUntil(chunks, maxHeldBytes, (data) => data.length, (data) => {
+export async function readUntilContent(batches: AsyncGenerator<EventBatch>, maxHeldBytes: number): Promise<CommittedStream> {
+  return holdUntil(batches, maxHeldBytes, dataOf, (data) => data.length, (data) => {
     if (data === DONE) return 'done';
     let parsed: unknown;
     try {
@@ -64,26 +68,39 @@ export async function readUntilContent(chunks: AsyncGenerator<string>, maxHeldBy
 type Verdict = 'held' | 'content' | 'done';
 
 /**
- * Reads `items` until `judge` finds content (or the end), holding what came before.
+ * Reads `batches` until `judge` finds content (or the end), holding what came before
+ * (each event as `read` makes it; the rest of the batch stays bytes, in `pending`).
  * Throws what `judge` or the transport throws, and {@link BadResponse} for a stream that
  * ends before any content or holds too much; the upstream is released then.
  */
-export async function holdUntil<T>(items: AsyncGenerator<T>, maxHeldBytes: number, size: (item: T) => number, judge: (item: T) => Verdict): Promise<CommittedStream<T>> {
+export async function holdUntil<T>(
+  batches: AsyncGenerator<EventBatch>,
+  maxHeldBytes: number,
+  read: (buf: Buffer, e: EventBatch['events'][number]) => T,
+  size: (item: T) => number,
+  judge: (item: T) => Verdict,
+): Promise<CommittedStream<T>> {
   const held: T[] = [];
   let heldBytes = 0;
   try {
     for (;;) {
-      const next = await items.next();
+      const next = await batches.next();
       if (next.done) throw new BadResponse('upstream stream ended before any content');
-      held.push(next.value);
-      // An upstream that streams preamble and never content is not buffered without end.
-      heldBytes += size(next.value);
-      if (heldBytes > maxHeldBytes) throw new BadResponse(`upstream sent over ${maxHeldBytes} bytes before any content`);
-      const verdict = judge(next.value);
-      if (verdict !== 'held') return { held, rest: items, done: verdict === 'done' };
+      const { buf, events } = next.value;
+      for (let k = 0; k < events.length; k++) {
+        const item = read(buf, events[k]!);
+        held.push(item);
+        // An upstream that streams preamble and never content is not buffered without end.
+        heldBytes += size(item);
+        if (heldBytes > maxHeldBytes) throw new BadResponse(`upstream sent over ${maxHeldBytes} bytes before any content`);
+        const verdict = judge(item);
+        if (verdict === 'held') continue;
+        const pending = k + 1 < events.length ? { buf, events: events.slice(k + 1) } : undefined;
+        return { held, pending, rest: batches, done: verdict === 'done' };
+      }
     }
   } catch (err) {
-    await items.return(undefined).catch(() => {});
+    await batches.return(undefined).catch(() => {});
     throw err;
   }
 }
@@ -93,11 +110,11 @@ export async function holdUntil<T>(items: AsyncGenerator<T>, maxHeldBytes: numbe
  * format calls content. An in-band error event before it fails the attempt (invisibly).
  */
 export function readUntilNativeContent(
-  events: AsyncGenerator<NativeEvent>,
+  batches: AsyncGenerator<EventBatch>,
   maxHeldBytes: number,
   reading: { isContent(event: string | undefined, data: string): boolean; nativeError(event: string | undefined, data: string): { message: string; code: string | null } | undefined },
 ): Promise<CommittedStream<NativeEvent>> {
-  return holdUntil(events, maxHeldBytes, (e) => e.data.length, (e) => {
+  return holdUntil(batches, maxHeldBytes, nativeOf, (e) => e.data.length, (e) => {
     const error = reading.nativeError(e.event, e.data);
     if (error) throw new BadResponse(error.message, { message: error.message, code: error.code, type: error.code ?? undefined });
     return reading.isContent(e.event, e.data) ? 'content' : 'held';

@@ -11,50 +11,30 @@
  * count cost) reaches it only when it sent `stream_options.include_usage`, and then
  * carries the cost; an event that is not valid JSON is dropped and counted, never
  * forwarded. Cost and resume details also go out as HTTP trailers (see `summary`).
+ *
+ * Two readers share this state: {@link RelayStream.next}, payload by payload (for a
+ * format's converter), and {@link RelayStream.nextFrames}, a whole upstream read at a
+ * time as the chat client's frames, with the upstream's own bytes wherever the relay
+ * need not look into a chunk. Longer than 300 lines because both must meet the end, a
+ * break, a resume and the accounting in the one place that decides them.
  */
 import type { ResolvedTarget } from '../config.js';
-import { ClientClosedError, StreamInterruptedError, type AttemptRecord } from '../errors/index.js';
+import { ClientClosedError, StreamInterruptedError } from '../errors/index.js';
+import { ByteScreen } from '../secrets/byte-screen.js';
 import { ChunkGuard } from '../secrets/chunk-guard.js';
 import type { ResponseInfo } from '../events.js';
-import type { CommittedStream } from './commit.js';
-import { DONE } from './sse.js';
+import { dataOf } from './batches.js';
+import { passChunk } from './chat-passthrough.js';
+import { FrameWriter } from './frame-writer.js';
+import type { StreamHooks, StreamOutcome, StreamSegment } from './relay-hooks.js';
+import type { EventBatch } from './event-batch.js';
+import { DONE, frame } from './sse.js';
 import { Splice, type SpliceChunk } from './splice.js';
 
-/** How a relayed stream ended. */
-export type StreamOutcome = 'complete' | 'interrupted' | 'aborted';
-
-/** One upstream's share of a stream. */
-export interface StreamSegment {
-  committed: CommittedStream;
-  target: ResolvedTarget;
-}
-
-/** What a {@link RelayStream} reports to, and asks of, its relay. */
-export interface StreamHooks {
-  /** The request's signal: aborted with a `ClientClosedError` when the client left. */
-  signal: AbortSignal;
-  attempts: AttemptRecord[];
-  /** The client asked for usage (`stream_options.include_usage`). */
-  keepUsage: boolean;
-  /** Receives each usage object a segment's upstream reported; returns fields for the client's usage chunk (cost). */
-  onUsage?(usage: Record<string, unknown>, target: ResolvedTarget): Record<string, unknown> | undefined;
-  /** A segment's upstream broke after content was sent: count it against its target. */
-  onBreak(target: ResolvedTarget): void;
-  /**
-   * Stream resume: asked for a segment that continues from `delivered` (the text the
-   * client has received) on a target not in `broken` (every target of this stream so
-   * far: each broke in turn), so a stream never goes back to a target that failed it.
-   * Absent when resume is off.
-   */
-  resume?(delivered: string, broken: readonly ResolvedTarget[]): Promise<StreamSegment>;
-  /** HTTP trailers for the end of the stream (the cost). */
-  trailers?(): Record<string, string>;
-  /** Keep the text sent (see {@link RelayStream.text}): the host opted in to content capture. */
-  collectText?: boolean;
-  onEnd(outcome: StreamOutcome, error?: StreamInterruptedError): void;
-}
+export type { StreamHooks, StreamOutcome, StreamSegment } from './relay-hooks.js';
 
 const END: IteratorReturnResult<undefined> = { done: true, value: undefined };
+const DONE_FRAME = frame(DONE);
 
 interface Chunk extends SpliceChunk {
   id?: string;
@@ -66,6 +46,11 @@ interface Chunk extends SpliceChunk {
 export class RelayStream implements AsyncIterableIterator<string> {
   private segment: StreamSegment;
   private index = 0;
+  /** The batch being read, and the next of its events. */
+  private batch: EventBatch | undefined;
+  /** Thrown while reading a batch, after frames that go first. */
+  private thrown: { err: unknown } | undefined;
+  private at = 0;
   private ended = false;
   private sentDone = false;
   /** Payloads ready to send, ahead of the upstream (a spliced continuation's held chunks). */
@@ -85,14 +70,20 @@ export class RelayStream implements AsyncIterableIterator<string> {
   /** Finish reasons seen, one per finished choice. */
   private readonly finishes: string[] = [];
   private readonly secrets: ChunkGuard; // [secrets] what an upstream echoes (secrets/chunk-guard.ts)
+  /** [secrets] Which chunks may pass as bytes without the guard (secrets/byte-screen.ts). */
+  private readonly screen: ByteScreen;
+  /** [secrets] The guard's state could change the next chunk: none passes as bytes. */
+  private armed = false;
 
   constructor(
     first: StreamSegment,
     private readonly hooks: StreamHooks,
   ) {
     this.segment = first;
+    this.batch = first.committed.pending;
     this.served = [first.target];
     this.secrets = new ChunkGuard(first.target.provider.redactor);
+    this.screen = new ByteScreen(first.target.provider.redactor);
   }
 
   [Symbol.asyncIterator](): this {
@@ -139,6 +130,109 @@ export class RelayStream implements AsyncIterableIterator<string> {
     }
   }
 
+  /**
+   * For a chat client: the frames of the next upstream read (or the held chunks), ready
+   * to write, as one piece. Chunks the relay need not look into go as the upstream's own
+   * bytes (`chat-passthrough.ts`); the others through {@link filter}, as in {@link next}.
+   * Throws a {@link StreamInterruptedError} where `next` does.
+   */
+  async nextFrames(): Promise<IteratorResult<Buffer | string>> {
+    if (this.thrown) {
+      const err = this.thrown.err;
+      this.thrown = undefined;
+      throw err;
+    }
+    if (this.ended) return END;
+    if (this.sentDone) {
+      await this.finish('complete');
+      return END;
+    }
+    const out = new FrameWriter();
+    // Everything this stream needs to know shows in the chunks the fast path leaves alone.
+    const fast = !this.hooks.resume && !this.hooks.collectText;
+    for (;;) {
+      // Held chunks (a continuation's too, after a resume) are text already.
+      const { held } = this.segment.committed;
+      while (this.index < held.length && !this.sentDone) if (!this.taken(held[this.index++]!, out)) break;
+      this.drain(out);
+      if (!out.empty || this.sentDone || this.thrown) break;
+      if (!this.batch || this.at >= this.batch.events.length) {
+        let next: IteratorResult<EventBatch>;
+        try {
+          next = await this.segment.committed.rest.next();
+        } catch (err) {
+          if (await this.recover()) continue;
+          await this.fail(err);
+          return END;
+        }
+        this.batch = next.done ? undefined : next.value;
+        this.at = 0;
+        if (next.done) {
+          this.flushSplice();
+          if (this.queue.length > 0) {
+            this.drain(out);
+            continue;
+          }
+          // The upstream ended without [DONE]: complete if it had finished, truncated if not.
+          if (!this.finished) {
+            if (await this.recover()) continue;
+            await this.fail(new Error('upstream stream ended before it finished'));
+            return END;
+          }
+          this.queue.push(...this.secrets.end(this.head), DONE);
+          this.drain(out);
+          break;
+        }
+      }
+      const { buf, events } = this.batch!;
+      while (this.at < events.length && !this.sentDone && !this.thrown) {
+        const e = events[this.at++]!;
+        // A chunk passes as bytes only where redaction could not have changed it (secrets/byte-screen.ts).
+        if (fast && e.data === undefined && this.head && !this.armed && this.screen.clear(buf, e.start, e.end)) {
+          const passed = passChunk(buf, e, this.hooks.keepUsage, out);
+          if (passed === 'sent') this.sentBy[this.served.length - 1]!++;
+          if (passed !== 'slow') continue;
+        }
+        if (!this.taken(dataOf(buf, e), out)) break;
+        this.drain(out);
+      }
+    }
+    const value = out.take();
+    return value === undefined ? this.nextFrames() : { done: false, value };
+  }
+
+  /**
+   * {@link take}, for {@link nextFrames}: what it throws goes out after the frames before
+   * it, as it did one chunk at a time. Returns false then.
+   */
+  private taken(data: string, out: FrameWriter): boolean {
+    try {
+      this.take(data);
+      this.armed = this.secrets.armed();
+      return true;
+    } catch (err) {
+      this.drain(out);
+      if (out.empty) throw err;
+      this.thrown = { err };
+      return false;
+    }
+  }
+
+  /** Takes one payload the slow way: `[DONE]` ends the answer, the rest is filtered. */
+  private take(data: string): void {
+    if (data !== DONE) return this.filter(data);
+    this.flushSplice();
+    this.queue.push(...this.secrets.end(this.head), DONE);
+  }
+
+  /** Moves the queued payloads to `out` as chat frames. */
+  private drain(out: FrameWriter): void {
+    while (this.queue.length > 0 && !this.sentDone) {
+      const data = this.emit(this.queue.shift()!).value;
+      out.text(data === DONE ? DONE_FRAME : frame(data));
+    }
+  }
+
   async return(): Promise<IteratorResult<string>> {
     await this.finish(this.sentDone ? 'complete' : 'aborted');
     return END;
@@ -172,8 +266,13 @@ export class RelayStream implements AsyncIterableIterator<string> {
   private async pull(): Promise<string | undefined> {
     const { held, rest } = this.segment.committed;
     if (this.index < held.length) return held[this.index++];
-    const next = await rest.next();
-    return next.done ? undefined : next.value;
+    while (!this.batch || this.at >= this.batch.events.length) {
+      const next = await rest.next();
+      if (next.done) return undefined;
+      this.batch = next.value;
+      this.at = 0;
+    }
+    return dataOf(this.batch.buf, this.batch.events[this.at++]!);
   }
 
   /** Looks at one upstream payload and queues what the client gets of it. */
@@ -264,8 +363,11 @@ export class RelayStream implements AsyncIterableIterator<string> {
       return false;
     }
     this.index = 0;
+    this.batch = this.segment.committed.pending;
+    this.at = 0;
     this.finished = false;
     this.secrets.reset();
+    this.armed = false;
     this.splice = new Splice(this.delivered);
     this.served.push(this.segment.target);
     this.sentBy.push(0);

@@ -18,6 +18,7 @@
  * only has to be close and never absurd.
  */
 import type { ResolvedTarget } from '../config.js';
+import { jsonLength } from '../json/json-length.js';
 import type { ProviderType } from '../options.js';
 
 /** Tokens a chat message costs beyond its text (role and separators), as OpenAI counts them. */
@@ -109,13 +110,6 @@ export function measurePrompt(body: Record<string, unknown>): PromptEstimate {
   return e;
 }
 
-function jsonLength(value: unknown): number {
-  try {
-    return JSON.stringify(value)?.length ?? 0;
-  } catch {
-    return 0;
-  }
-}
 
 /** Output tokens a request reserves (`max_completion_tokens` or `max_tokens`), or 0. */
 export function reservedOutput(body: Record<string, unknown>): number {

@@ -21,6 +21,8 @@ export interface Target {
   path: string;
   headers: Record<string, string>;
   body: string;
+  /** What a complete stream shows somewhere in its body (default `data: [DONE]`). */
+  end?: string;
 }
 
 export interface SequentialResult {
@@ -36,6 +38,8 @@ export interface SequentialResult {
   /** Streams that ended without `data: [DONE]`. */
   incomplete: number;
   durationMs: number;
+  /** The server's CPU per request meanwhile, µs (set by the orchestrator). */
+  serverCpuUs?: number;
 }
 
 export interface FixedRateResult {
@@ -102,10 +106,13 @@ interface Watch {
 const TOKEN = /"content":"[^"]/;
 
 /** One request; resolves when its body has been read to the end. */
-async function exchange(d: Dispatcher, t: Target, watch: Watch = {}): Promise<{ status: number; bytes: number; tail: string }> {
+async function exchange(d: Dispatcher, t: Target, watch: Watch = {}): Promise<{ status: number; bytes: number; tail: string; ended: boolean }> {
   const res = await d.request({ path: t.path, method: 'POST', headers: t.headers, body: t.body });
   let bytes = 0;
   let tail = '';
+  const end = t.end ?? DONE;
+  let ended = false;
+  let seen = '';
   // Until the first token shows up: the text so far, minus what cannot be part of a match.
   let scan = watch.firstToken ? '' : undefined;
   for await (const chunk of res.body) {
@@ -120,9 +127,16 @@ async function exchange(d: Dispatcher, t: Target, watch: Watch = {}): Promise<{ 
       } else scan = scan.slice(-16);
     }
     // The end of the body, across chunk boundaries: enough to see `data: [DONE]`.
-    if (watch.tail) tail = tail.slice(-32) + buf.subarray(-32).toString('latin1');
+    if (watch.tail) {
+      tail = tail.slice(-32) + buf.subarray(-32).toString('latin1');
+      if (!ended) {
+        seen = seen.slice(-end.length) + buf.toString('latin1');
+        ended = seen.includes(end);
+        seen = seen.slice(-end.length);
+      }
+    }
   }
-  return { status: res.statusCode, bytes, tail };
+  return { status: res.statusCode, bytes, tail, ended };
 }
 
 async function check(args: { target: Target }): Promise<CheckResult> {
@@ -170,7 +184,7 @@ class Lane {
         this.firstError ??= `HTTP ${r.status}`;
         return;
       }
-      if (stream && !r.tail.includes(DONE)) {
+      if (stream && !r.ended) {
         this.incomplete++;
         return;
       }

@@ -32,8 +32,29 @@ export interface Case {
   paced: Target;
   slow?: Target;
   /** Replaces the case's process by a fresh one (for the memory run), with its new targets. */
-  fresh?: () => Promise<Pick<Case, 'pid' | 'json' | 'stream' | 'slow'>>;
+  fresh?: () => Promise<Pick<Case, 'pid' | 'json' | 'stream' | 'slow' | 'cpu'>>;
+  /** The server process's CPU time so far, µs. */
+  cpu?: () => Promise<number | undefined>;
 }
+
+/** Measures `run` and the CPU each server used meanwhile, per request it served (`requests(i)`). */
+export async function withCpu<T>(cpus: (() => Promise<number | undefined>)[], run: () => Promise<T>, requests: (result: T, i: number) => number): Promise<{ result: T; cpuUs: (number | undefined)[] }> {
+  const before = await Promise.all(cpus.map((c) => c().catch(() => undefined)));
+  const result = await run();
+  const after = await Promise.all(cpus.map((c) => c().catch(() => undefined)));
+  return {
+    result,
+    cpuUs: cpus.map((_, i) => {
+      const n = requests(result, i);
+      const a = before[i];
+      const b = after[i];
+      return a === undefined || b === undefined || n <= 0 ? undefined : Math.round((b - a) / n);
+    }),
+  };
+}
+
+/** Requests one lane of an interleaved run sent, warm-up included. */
+export const served = (r: SequentialResult | undefined, warmup: number) => (r ? r.ok + r.errors + r.incomplete + warmup : 0);
 
 export type SequentialKey = 'sequential' | 'stream' | 'firstToken';
 
@@ -57,18 +78,19 @@ export async function interleavedPhase(
   line: (s: SequentialResult | undefined) => string,
 ): Promise<void> {
   const direct = cases.find((c) => c.id === 'direct');
-  const apart = cases.filter((c) => c.id === 'portkey');
+  const apart = cases.filter((c) => c.id === 'portkey' || c.id === 'nullplatform');
   const groups = [cases.filter((c) => !apart.includes(c)), ...(direct ? apart.map((c) => [direct, c]) : [])];
   for (const [g, group] of groups.entries()) {
     const notes: string[] = [];
     const maxMs = phase.maxMs * group.length;
-    const got = await m.measured(notes, what, async () => ({
-      runs: await load.channel.call<SequentialResult[]>(
-        'interleaved',
-        { targets: group.map(pick), rounds: phase.requests, warmup: phase.warmup, maxMs, stream },
-        maxMs + 60_000,
-      ),
-    }));
+    const got = await m.measured(notes, what, async () => {
+      const { result, cpuUs } = await withCpu(
+        group.map((c) => c.cpu ?? (async () => undefined)),
+        () => load.channel.call<SequentialResult[]>('interleaved', { targets: group.map(pick), rounds: phase.requests, warmup: phase.warmup, maxMs, stream }, maxMs + 60_000),
+        (runs, i) => served(runs[i], phase.warmup),
+      );
+      return { runs: result.map((r, i) => ({ ...r, serverCpuUs: cpuUs[i] })) };
+    });
     const peer = g > 0 ? results.get(group[1]!.id)! : undefined;
     group.forEach((c, i) => {
       const s = got ? { ...got.runs[i]!, foreignCores: got.foreignCores, stealCores: got.stealCores } : undefined;
@@ -145,8 +167,8 @@ export async function runFailover(
 }
 
 /** Memory of the case's process while `count` streams are open through it. */
-export async function measureMemory(m: Measurer, plan: Plan, load: Started, c: Case, notes: string[]): Promise<CaseResult['memory']> {
-  if (!c.pid || !c.slow) return undefined;
+export async function measureMemory(m: Measurer, streams: Plan['streams'], load: Started, c: Case, notes: string[], slow = c.slow): Promise<CaseResult['memory']> {
+  if (!c.pid || !slow) return undefined;
   const pid = c.pid;
   const base = memoryOf(pid);
   if (!base) return undefined;
@@ -158,9 +180,9 @@ export async function measureMemory(m: Measurer, plan: Plan, load: Started, c: C
   }, 50);
   let opened: OpenStreamsResult | undefined;
   try {
-    const { count, openTimeoutMs, holdMs } = plan.streams;
+    const { count, openTimeoutMs, holdMs } = streams;
     opened = await m.attempt(notes, 'memory', () =>
-      load.channel.call<OpenStreamsResult>('openStreams', { target: c.slow, count, timeoutMs: openTimeoutMs }, openTimeoutMs + 30_000),
+      load.channel.call<OpenStreamsResult>('openStreams', { target: slow, count, timeoutMs: openTimeoutMs }, openTimeoutMs + 30_000),
     );
     await sleep(holdMs);
   } finally {

@@ -133,7 +133,7 @@ export async function profileRelay(root: string, work: string, procs: Procs, log
   for (const [kind, stream] of [['node', false], ['node', true], ['floor', false], ['floor', true]] as const) {
     const name = `${kind}-${stream ? 'stream' : 'json'}`;
     const out = path.join(dir, name);
-    const s = await spawn(`profile-${name}`, { kind, fast: up, slow: up, paced: up }, ['--cpu-prof', '--cpu-prof-dir', out, '--cpu-prof-interval', '200']);
+    const s = await spawn(`profile-${name}`, { kind, fast: up, slow: up, paced: up, anthropic: up, slow10k: up }, ['--cpu-prof', '--cpu-prof-dir', out, '--cpu-prof-interval', '200']);
     const t: Target = {
       origin: `http://127.0.0.1:${s.port}`,
       path: '/v1/chat/completions',

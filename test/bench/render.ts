@@ -8,7 +8,9 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { svgChart } from './chart.js';
 import { PACED_TOKENS } from './config.js';
+import { targets17Table, tables17 } from './render-17.js';
 import { SWITCHYARD, ms, type BenchResults, type FailoverRow, type Scenario, type Summary, type TargetCell } from './report.js';
+import { growthChart } from './chart.js';
 import type { Spread } from './stats.js';
 
 interface Table {
@@ -51,8 +53,8 @@ function tables(s: Summary, markdown: boolean): Table[] {
   const out: Table[] = [
     {
       title: 'Throughput (autocannon, JSON completions, req/s)',
-      head: ['case', ...levels.map((l) => `${l} conn`), 'best vs floor', 'best vs Portkey', ...levels.map((l) => `server CPU µs/req, ${l} conn`)],
-      rows: ok.map((c) => [c.label, ...levels.map((l) => count(c.rps[l], markdown)), x(c.vsFloor), x(c.vsPortkey), ...levels.map((l) => count(c.cpuUs[l], markdown))]),
+      head: ['case', ...levels.map((l) => `${l} conn`), 'best vs bare floor', 'best vs Portkey', 'best vs nullplatform', ...levels.map((l) => `server CPU µs/req, ${l} conn`)],
+      rows: ok.map((c) => [c.label, ...levels.map((l) => count(c.rps[l], markdown)), x(c.vsFloor), x(c.vsPortkey), x(c.vsPeers.nullplatform), ...levels.map((l) => count(c.cpuUs[l], markdown))]),
       note: 'Server CPU: user + system time of the server process (for "direct", the mock) per answered request during those runs, from /proc (10 ms ticks).',
     },
     {
@@ -143,7 +145,7 @@ function targetTable(s: Summary, markdown: boolean): Table {
     return `${c.value}${verdict}`;
   };
   return {
-    title: 'Targets (issue 5), judged on the medians of this run',
+    title: 'Earlier targets (issue 5), judged on the medians of this run',
     head: ['target', 'node:http', 'Express', 'Koa', 'Nest'],
     rows: s.targets.map((t) => [t.target, ...SWITCHYARD.map((id) => mark(t.cells[id]))]),
   };
@@ -162,7 +164,7 @@ function interferenceLine(b: BenchResults): string {
 }
 
 export function printTable(s: Summary): void {
-  const text = [targetTable(s, false), ...tables(s, false)].map((t) => render(t, false)).join('\n\n');
+  const text = [targets17Table(s, false), targetTable(s, false), ...tables(s, false), ...tables17(s, false)].map((t) => render(t, false)).join('\n\n');
   const gone = s.cases.filter((c) => !c.available).map((c) => `${c.label}: ${c.reason}`);
   const notes = s.cases.flatMap((c) => c.notes.map((n) => `${c.label}: ${n}`));
   console.log(`\n${text}\n\n${interferenceLine(s.bench)}${[...gone, ...notes].map((n) => `\nnote: ${n}`).join('')}\n`);
@@ -192,7 +194,7 @@ function markdownSection(s: Summary): string {
     '**How it was measured**',
     '',
     `- Every server is its own process on 127.0.0.1; the load generator (autocannon and an undici client) is another. Upstream: the project's mock (\`switchyard/testing\`) answering a ${b.reply.words}-word completion${direct?.json ? ` (${direct.json.bytes} bytes of JSON` : ''}${direct?.stream ? `; as a stream ${direct.stream.events} SSE events, ${direct.stream.bytes} bytes)` : direct?.json ? ')' : ''}, with no added latency.`,
-    `- Cases: the direct call; the floor (a node:http server piping to an undici pool, nothing parsed); switchyard on node:http (\`relay.nodeHandler\`), Express (\`expressRelay\`, nothing else mounted), Koa (\`koaRelay\`) and Nest (\`SwitchyardModule.forRoot\`, Express platform, its JSON parser on as the README advises); Portkey's gateway (installed into \`.bench/portkey/\`, \`@hono/node-server\` pinned to 1.13.5). The relays run with their defaults except \`maxConnections: 1024\` per provider (default 128, which would queue the 1,000 streams).`,
+    `- Cases: the direct call; the floors, one per framework (node:http, Express, Koa with \`@koa/router\`, Nest on Express with its body parser off), each one route piping the request to an undici pool, nothing parsed; switchyard on node:http (\`relay.nodeHandler\`), Express (\`expressRelay\`, nothing else mounted), Koa (\`koaRelay\`) and Nest (\`SwitchyardModule.forRoot\`, Express platform, its JSON parser on as the README advises); the peers Portkey's gateway (installed into \`.bench/portkey/\`, \`@hono/node-server\` pinned to 1.13.5) and nullplatform's LLM Gateway (installed into \`.bench/nullplatform/\`, set up as its README's quick start, log level \`warn\`). The relays run with their defaults except \`maxConnections: 10000\` per provider (default 128, which would queue the many-streams run).`,
     `- Each measurement is repeated ${p.repeats}×; tables give the median and [lowest–highest] of the repeats. "Added" is the case minus the direct call, taken within each repeat.`,
     `- Sequential latency, streams and failover: one keep-alive connection per case and the cases interleaved request by request in a random order each round, so whatever else the machine does falls on all of them alike (Portkey's gateway in a round of its own with the direct call: its after-work would land on the next request). Up to ${p.sequential.requests} rounds or ${p.sequential.maxMs / 1000} s per case. Timed with \`process.hrtime.bigint()\` into an HDR histogram (3 significant digits: µs precision; autocannon's own histogram keeps whole milliseconds).`,
     `- Throughput: autocannon, ${p.saturation.durationMs / 1000} s at ${p.saturation.connections.join(' and ')} connections per case; with it, the server process's CPU time per request from /proc. Fixed rate: an open-loop schedule of ${p.fixedRate.rate.toLocaleString('en-US')} req/s for ${p.fixedRate.durationMs / 1000} s over ${p.fixedRate.connections} connections, each request timed from when it was issued.`,
@@ -202,6 +204,10 @@ function markdownSection(s: Summary): string {
     '',
     `![Latency added per case](bench-results/added-latency.svg)`,
     '',
+    render(targets17Table(s, true), true),
+    '',
+    ...tables17(s, true).flatMap((t) => [render(t, true), '']),
+    ...(Object.keys(s.growth.prompt).length ? ['![Growth with the prompt and the answer](bench-results/growth.svg)', ''] : []),
     render(targetTable(s, true), true),
     '',
     ...tables(s, true).flatMap((t) => [render(t, true), '']),
@@ -229,19 +235,22 @@ Run \`npm run bench -- --profile\` for a CPU profile of the node:http relay unde
 /** Writes the JSON, the chart and BENCHMARKS.md (default plan) or `.bench/quick.*` (quick plan). */
 export function writeOutputs(root: string, bench: BenchResults, s: Summary): string[] {
   const chart = svgChart(s);
+  const growth = Object.keys(s.growth.prompt).length ? growthChart(s) : undefined;
   const json = `${JSON.stringify({ ...bench, summary: { targets: s.targets, cases: s.cases.map(({ notes: _n, ...c }) => c), failover: s.failover } }, null, 2)}\n`;
   if (bench.plan.name === 'quick') {
     const dir = path.join(root, '.bench');
     mkdirSync(dir, { recursive: true });
     writeFileSync(path.join(dir, 'quick.json'), json);
     writeFileSync(path.join(dir, 'quick.svg'), chart);
+    if (growth) writeFileSync(path.join(dir, 'quick-growth.svg'), growth);
     writeFileSync(path.join(dir, 'quick.md'), `${markdownSection(s)}\n`);
-    return ['.bench/quick.json', '.bench/quick.svg', '.bench/quick.md'];
+    return ['.bench/quick.json', '.bench/quick.svg', '.bench/quick.md', ...(growth ? ['.bench/quick-growth.svg'] : [])];
   }
   const dir = path.join(root, 'bench-results');
   mkdirSync(dir, { recursive: true });
   writeFileSync(path.join(dir, 'latest.json'), json);
   writeFileSync(path.join(dir, 'added-latency.svg'), chart);
+  if (growth) writeFileSync(path.join(dir, 'growth.svg'), growth);
   const file = path.join(root, 'BENCHMARKS.md');
   const current = existsSync(file) ? readFileSync(file, 'utf8') : SKELETON;
   const from = current.indexOf(START);
@@ -249,5 +258,5 @@ export function writeOutputs(root: string, bench: BenchResults, s: Summary): str
   const section = markdownSection(s);
   const next = from !== -1 && to > from ? current.slice(0, from) + section + current.slice(to + END.length) : `${current.trimEnd()}\n\n${section}\n`;
   writeFileSync(file, next);
-  return ['bench-results/latest.json', 'bench-results/added-latency.svg', 'BENCHMARKS.md'];
+  return ['bench-results/latest.json', 'bench-results/added-latency.svg', ...(growth ? ['bench-results/growth.svg'] : []), 'BENCHMARKS.md'];
 }

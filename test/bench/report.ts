@@ -9,7 +9,14 @@ import type { Plan } from './config.js';
 import type { FixedRateResult, OpenStreamsResult, SaturateResult, SequentialResult } from './load.js';
 import { spread, type Dist, type Spread } from './stats.js';
 
-export type CaseId = 'direct' | 'floor' | 'node' | 'express' | 'koa' | 'nest' | 'portkey';
+export type CaseId = 'direct' | 'floor' | 'floor-express' | 'floor-koa' | 'floor-nest' | 'node' | 'express' | 'koa' | 'nest' | 'portkey' | 'nullplatform';
+export type AdapterId = 'node' | 'express' | 'koa' | 'nest';
+/** Each adapter's own framework floor (the framework, one route piping to undici, nothing parsed). */
+export const FLOOR_OF: Record<AdapterId, CaseId> = { node: 'floor', express: 'floor-express', koa: 'floor-koa', nest: 'floor-nest' };
+/** The peer gateways. */
+export const PEERS: CaseId[] = ['portkey', 'nullplatform'];
+/** Client formats other than chat, each native (the target speaks it) and translated (to chat). */
+export type FormatId = 'responses-native' | 'responses-translated' | 'messages-native' | 'messages-translated';
 /**
  * Failover scenarios: the backup alone, then a failing primary (or open breakers) in
  * front of it; `-delayed`: the same with a backup that answers after a set latency.
@@ -75,8 +82,25 @@ export interface FailoverResults {
   notes: string[];
 }
 
+/** One format case, each measured interleaved with its direct call (the upstream's own API). */
+export interface FormatRun {
+  id: FormatId;
+  label: string;
+  json: Runs<SequentialResult>;
+  stream: Runs<SequentialResult>;
+  directJson: Runs<SequentialResult>;
+  directStream: Runs<SequentialResult>;
+  notes: string[];
+}
+
+/** One growth series: per size, per case, the repeats (sequential, interleaved, with server CPU per request). */
+export interface GrowthSeries {
+  sizes: number[];
+  runs: Partial<Record<CaseId, Runs<SequentialResult>[]>>;
+}
+
 export interface BenchResults {
-  schema: 1;
+  schema: 1 | 2;
   plan: Plan;
   command: string;
   startedAt: string;
@@ -88,6 +112,14 @@ export interface BenchResults {
   interference: { quietBelowCores: number; preflightCores?: number; perMeasurementCores?: Spread; disturbed: string[]; waitedSeconds: number };
   cases: CaseResult[];
   failover: FailoverResults;
+  /** Schema 2 (issue 17) and later. */
+  nullplatform?: { ok: true; version: string; port: number } | { ok: false; reason: string };
+  formats?: FormatRun[];
+  growth?: { prompt: GrowthSeries; answer: GrowthSeries };
+  /** Many concurrent streams (node:http relay and floor). */
+  manyStreams?: Partial<Record<CaseId, MemoryResult>>;
+  /** A caller limit and budget: memory store, Redis store (node:http relay). */
+  store?: { memory: Runs<SequentialResult>; redis: Runs<SequentialResult>; reason?: string; notes: string[] };
 }
 
 // ---------------------------------------------------------------- summary
@@ -125,6 +157,12 @@ export interface CaseSummary {
   /** Requests that failed (non-2xx, transport error, stream without [DONE]) across all timed runs. */
   failures: { sequential: number; stream: number; firstToken: number; fixedRate: number; saturation: number };
   memory?: MemoryResult;
+  /** Adapters: against their own framework's floor. */
+  ownFloor?: { id: CaseId; vsFloor?: number; seq: Lat; ttft: Lat; ttlb: Lat };
+  /** Server CPU per request in the sequential JSON runs, µs. */
+  seqCpuUs?: Spread;
+  /** Best throughput over each peer's. */
+  vsPeers: Partial<Record<CaseId, number>>;
 }
 
 export interface FailoverRow {
@@ -145,11 +183,40 @@ export interface TargetRow {
   cells: Partial<Record<CaseId, TargetCell>>;
 }
 
+export interface FormatSummary {
+  id: FormatId;
+  label: string;
+  json: Lat;
+  jsonAdded: Lat;
+  ttfbAdded: Lat;
+  ttlb: Lat;
+  ttlbAdded: Lat;
+  cpuUs?: Spread;
+  streamCpuUs?: Spread;
+  notes: string[];
+}
+
+/** One point of a growth series for one case. */
+export interface GrowthPoint {
+  size: number;
+  p50?: Spread;
+  added?: Spread;
+  cpuUs?: Spread;
+}
+
 export interface Summary {
   bench: BenchResults;
   cases: CaseSummary[];
   failover: { relay: FailoverRow[]; portkey: FailoverRow[]; perSkipped?: Spread; latencyMs: number; skipped: number };
   targets: TargetRow[];
+  /** Issue 17's targets. */
+  targets17: TargetRow[];
+  formats: FormatSummary[];
+  growth: { prompt: Partial<Record<CaseId, GrowthPoint[]>>; answer: Partial<Record<CaseId, GrowthPoint[]>> };
+  /** CPU per relayed stream event, from the answer series (µs): the slope between its shortest and longest answers. */
+  cpuPerEvent: Partial<Record<CaseId, number>>;
+  store?: { memory: Lat; redis: Lat; added: Lat; reason?: string };
+  manyStreams: Partial<Record<CaseId, MemoryResult & { perStreamKB: number }>>;
 }
 
 const PCTS: Pct[] = ['p50', 'p99', 'p999'];
@@ -186,6 +253,7 @@ function added(
   return out;
 }
 
+const seqLatency = (r: SequentialResult) => r.latency;
 const failed = (runs: Runs<SequentialResult>) => runs.reduce((n, r) => n + (r ? r.errors + r.incomplete : 0), 0);
 
 export function summarize(bench: BenchResults): Summary {
@@ -231,6 +299,7 @@ export function summarize(bench: BenchResults): Summary {
         saturation: Object.values(c.saturation).reduce((n, runs) => n + runs.reduce((m, r) => m + (r ? r.non2xx + r.errors + r.timeouts : 0), 0), 0),
       },
       memory: c.memory,
+      vsPeers: {},
     };
   });
   const floor = cases.find((c) => c.id === 'floor')?.peak?.rps.median;
@@ -238,6 +307,24 @@ export function summarize(bench: BenchResults): Summary {
   for (const c of cases) {
     if (c.peak && floor) c.vsFloor = c.peak.rps.median / floor;
     if (c.peak && portkey) c.vsPortkey = c.peak.rps.median / portkey;
+    for (const peer of PEERS) {
+      const p = cases.find((x) => x.id === peer && x.available)?.peak?.rps.median;
+      if (c.peak && p) c.vsPeers[peer] = c.peak.rps.median / p;
+    }
+    const raw = byId.get(c.id)!;
+    c.seqCpuUs = spread(raw.sequential.map((r) => r?.serverCpuUs ?? NaN));
+    const floorId = FLOOR_OF[c.id as AdapterId];
+    const own = floorId && byId.get(floorId);
+    const ownSummary = floorId && cases.find((x) => x.id === floorId);
+    if (own && ownSummary?.available) {
+      c.ownFloor = {
+        id: floorId,
+        vsFloor: c.peak && ownSummary.peak ? c.peak.rps.median / ownSummary.peak.rps.median : undefined,
+        seq: added(raw.sequential, own.sequential, seqLatency),
+        ttft: added(raw.firstToken, own.firstToken, (r) => r.ttft),
+        ttlb: added(raw.stream, own.stream, (r) => r.ttlb),
+      };
+    }
   }
 
   const fo = bench.failover;
@@ -258,9 +345,62 @@ export function summarize(bench: BenchResults): Summary {
     cases,
     failover: { relay: relayRows, portkey: rows(fo.portkey), perSkipped, latencyMs: fo.latencyMs, skipped: fo.skipped },
     targets: [],
+    targets17: [],
+    formats: (bench.formats ?? []).map((f) => ({
+      id: f.id,
+      label: f.label,
+      json: lat(f.json, seqLatency),
+      jsonAdded: added(f.json, f.directJson, seqLatency),
+      ttfbAdded: added(f.stream, f.directStream, (r) => r.ttfb),
+      ttlb: lat(f.stream, (r) => r.ttlb),
+      ttlbAdded: added(f.stream, f.directStream, (r) => r.ttlb),
+      cpuUs: spread(f.json.map((r) => r?.serverCpuUs ?? NaN)),
+      streamCpuUs: spread(f.stream.map((r) => r?.serverCpuUs ?? NaN)),
+      notes: f.notes,
+    })),
+    growth: { prompt: growthPoints(bench.growth?.prompt, false), answer: growthPoints(bench.growth?.answer, true) },
+    cpuPerEvent: {},
+    store: bench.store && {
+      memory: lat(bench.store.memory, seqLatency),
+      redis: lat(bench.store.redis, seqLatency),
+      added: added(bench.store.redis, bench.store.memory, seqLatency),
+      reason: bench.store.reason,
+    },
+    manyStreams: Object.fromEntries(
+      Object.entries(bench.manyStreams ?? {}).map(([id, m]) => [id, { ...m!, perStreamKB: m!.opened > 0 ? (m!.costMB * 1024) / m!.opened : NaN }]),
+    ),
   };
+  const answer = bench.growth?.answer;
+  if (answer && answer.sizes.length > 1) {
+    const first = 0;
+    const last = answer.sizes.length - 1;
+    for (const id of Object.keys(summary.growth.answer) as CaseId[]) {
+      const points = summary.growth.answer[id]!;
+      const a = points[first]?.cpuUs?.median;
+      const b = points[last]?.cpuUs?.median;
+      if (a !== undefined && b !== undefined) summary.cpuPerEvent[id] = (b - a) / (answer.sizes[last]! - answer.sizes[first]!);
+    }
+  }
   summary.targets = judge(summary);
+  summary.targets17 = judge17(summary);
   return summary;
+}
+
+/** Per case, per size: latency p50, added over direct (per repeat), server CPU per request. */
+function growthPoints(series: GrowthSeries | undefined, stream: boolean): Partial<Record<CaseId, GrowthPoint[]>> {
+  if (!series) return {};
+  const pick = (r: SequentialResult) => (stream ? r.ttlb : r.latency);
+  const out: Partial<Record<CaseId, GrowthPoint[]>> = {};
+  const direct = series.runs.direct;
+  for (const [id, perSize] of Object.entries(series.runs) as [CaseId, Runs<SequentialResult>[]][]) {
+    out[id] = series.sizes.map((size, i) => ({
+      size,
+      p50: lat(perSize[i] ?? [], pick).p50,
+      added: id === 'direct' ? undefined : added(perSize[i] ?? [], direct?.[i] ?? [], pick).p50,
+      cpuUs: spread((perSize[i] ?? []).map((r) => r?.serverCpuUs ?? NaN)),
+    }));
+  }
+  return out;
 }
 
 // ---------------------------------------------------------------- targets
@@ -309,6 +449,65 @@ function judge(s: Summary): TargetRow[] {
     {
       target: 'Open breaker: < 0.05 ms per skipped target',
       cells: { node: s.failover.perSkipped ? below(s.failover.perSkipped.median, 50) : { value: 'not measured' } },
+    },
+  ];
+}
+
+/** Issue 17's targets, on the medians of this run: each adapter against its own framework's floor. */
+function judge17(s: Summary): TargetRow[] {
+  const get = (id: CaseId) => s.cases.find((c) => c.id === id && c.available);
+  const each = (cell: (c: CaseSummary) => TargetCell, only: CaseId[] = SWITCHYARD): Partial<Record<CaseId, TargetCell>> => {
+    const out: Partial<Record<CaseId, TargetCell>> = {};
+    for (const id of only) {
+      const c = get(id);
+      out[id] = c ? cell(c) : { value: 'unavailable' };
+    }
+    return out;
+  };
+  const overFloor = (l: Lat | undefined, limitUs: number): TargetCell => {
+    const v = l?.p50?.median;
+    return v === undefined ? { value: 'not measured' } : { value: `+${ms(v)} over its floor`, met: v <= limitUs };
+  };
+  const perEvent = s.cpuPerEvent;
+  const many = s.manyStreams;
+  const kb = (id: CaseId) => many[id] && `${many[id]!.peakMB.toFixed(0)} MB with ${many[id]!.opened.toLocaleString('en-US')} open, ${many[id]!.perStreamKB.toFixed(1)} KB a stream`;
+  return [
+    {
+      target: "Throughput ≥ 0.9× its own framework's floor",
+      cells: each((c) => (c.ownFloor?.vsFloor === undefined ? { value: 'no floor' } : { value: `${c.ownFloor.vsFloor.toFixed(2)}×`, met: c.ownFloor.vsFloor >= 0.9 })),
+    },
+    { target: "Sequential added p50 ≤ its floor's + 0.1 ms", cells: each((c) => overFloor(c.ownFloor?.seq, 100)) },
+    { target: "Streams: added time to first token ≤ its floor's + 0.15 ms", cells: each((c) => overFloor(c.ownFloor?.ttft, 150)) },
+    {
+      target: "CPU per relayed stream event ≤ 1.5× the floor's",
+      cells: {
+        node:
+          perEvent.node === undefined || perEvent.floor === undefined
+            ? { value: 'not measured' }
+            : { value: `${perEvent.node.toFixed(2)} µs (floor ${perEvent.floor.toFixed(2)} µs, ${(perEvent.node / perEvent.floor).toFixed(2)}×)`, met: perEvent.node <= 1.5 * perEvent.floor },
+      },
+    },
+    {
+      target: '1,000 open streams: ≤ 120 MB RSS',
+      cells: each((c) => {
+        const m = c.memory;
+        if (!m) return { value: 'not measured' };
+        const value = `${m.peakMB.toFixed(1)} MB`;
+        if (m.requested < 1_000) return { value: `${value} with ${m.requested} streams (not judged)` };
+        if (m.opened < m.requested) return { value: `${value} with only ${m.opened}/${m.requested} open`, met: false };
+        return { value, met: m.peakMB <= 120 };
+      }),
+    },
+    { target: 'Many open streams: measured, cost per stream', cells: { node: { value: kb('node') ? `${kb('node')} (floor: ${kb('floor') ?? 'not measured'})` : 'not measured' } } },
+    {
+      target: 'Caller limit + budget on Redis: ≤ 0.2 ms p50 over the memory store',
+      cells: {
+        node: s.store?.added.p50 ? { value: `+${ms(s.store.added.p50.median)}`, met: s.store.added.p50.median <= 200 } : { value: s.store?.reason ?? 'not measured' },
+      },
+    },
+    {
+      target: 'Throughput against the peers (Portkey, nullplatform)',
+      cells: each((c) => ({ value: PEERS.map((p) => (c.vsPeers[p] === undefined ? `– ${p}` : `${c.vsPeers[p]!.toFixed(1)}× ${p}`)).join(', ') })),
     },
   ];
 }

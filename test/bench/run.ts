@@ -19,11 +19,14 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { MODEL, PACED_MODEL, PLANS, REPLY, SLOW_MODEL, pacedStream, type Plan } from './config.js';
+import { MODEL, PACED_MODEL, PLANS, REPLY, SLOW10K_MODEL, SLOW_MODEL, pacedStream, type Plan } from './config.js';
 import type { CheckResult, FixedRateResult, SaturateResult, SequentialResult } from './load.js';
 import { Measurer, QUIET, sleep, type Patience } from './measure.js';
+import { MANY_STREAMS, runFormats, runGrowth, runStore } from './extra-phases.js';
+import { startNullplatform, type PeerStatus } from './nullplatform.js';
 import { P, fmt, interleavedPhase, measureMemory, runFailover, target, type Case } from './phases.js';
 import { startPortkey, type PortkeyStatus } from './portkey.js';
+import { startRedis } from '../helpers/redis.js';
 import { Procs, bundle, cpuSeconds, freePort, type Started } from './procs.js';
 import { profileRelay } from './profile.js';
 import { printTable, writeOutputs } from './render.js';
@@ -34,7 +37,7 @@ import {
   type CaseResult,
   type Machine,
 } from './report.js';
-import type { ServerSpec } from './servers.js';
+import type { ServerSpec, Upstreams } from './servers.js';
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 const WORK = path.join(ROOT, '.bench');
@@ -42,6 +45,7 @@ const LOG = path.join(WORK, 'logs');
 const args = new Set(process.argv.slice(2));
 const plan: Plan = args.has('--quick') ? PLANS.quick : PLANS.default;
 const withPortkey = !args.has('--no-portkey');
+const withNullplatform = !args.has('--no-nullplatform');
 // How long to wait for other processes to quiet down (before each measurement, and in
 // all), and to measure disturbed runs again, in all: bounds that keep the default run
 // under 5 minutes on a shared machine.
@@ -63,7 +67,7 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   });
 }
 // A hard bound on the whole run, far above its expected length.
-const LIMIT_MS = (plan.name === 'quick' ? 5 : 12) * 60_000;
+const LIMIT_MS = (plan.name === 'quick' ? 8 : 25) * 60_000;
 setTimeout(() => {
   console.error(`bench: still running after ${LIMIT_MS / 60_000} min; giving up`);
   procs.killAll();
@@ -136,24 +140,35 @@ async function main(): Promise<void> {
 
   // Upstreams first: the fast mock of the overhead runs, a slow-streaming one for the
   // memory runs, and the failover runs' backup (with a set latency) and failing primary.
-  const [fast, slow, paced, backup, p503] = await Promise.all([
+  const [fast, slow, paced, backup, p503, anthropicMock, slow10k] = await Promise.all([
     spawnServer('mock-fast', { kind: 'mock' }),
     spawnServer('mock-slow', { kind: 'mock', chunkDelayMs: plan.streams.chunkDelayMs }),
     spawnServer('mock-paced', { kind: 'mock', raw: pacedStream(), gapMs: plan.firstToken.gapMs }),
     spawnServer('mock-backup', { kind: 'mock', latencyMs: plan.failover.latencyMs }),
     spawnServer('mock-503', { kind: 'mock', status: 503 }),
+    spawnServer('mock-anthropic', { kind: 'mock', protocol: 'anthropic' }),
+    spawnServer('mock-slow10k', { kind: 'mock', chunkDelayMs: plan.manyStreams.chunkDelayMs }),
   ]);
   const dead = await freePort();
   const url = (s: Started) => `http://127.0.0.1:${s.port}/v1`;
   const origin = (s: Started | number) => `http://127.0.0.1:${typeof s === 'number' ? s : s.port}`;
-  const upstreams = { fast: url(fast), slow: url(slow), paced: url(paced) };
+  const upstreams: Upstreams = { fast: url(fast), slow: url(slow), paced: url(paced), anthropic: url(anthropicMock), slow10k: url(slow10k) };
+  // CPU time of one of our own servers, in µs (finer than /proc); of a peer, from /proc.
+  const cpuOf = (s: Started) => async () => {
+    const u = await s.channel.call<{ user: number; system: number }>('cpu', {}, 5_000);
+    return u.user + u.system;
+  };
+  const procCpu = (pid: number) => async () => cpuSeconds(pid) * 1e6;
 
   const portkeyStarting: Promise<PortkeyStatus> = withPortkey
     ? startPortkey(procs, path.join(WORK, 'portkey'), path.join(LOG, 'portkey.log'))
     : Promise.resolve({ ok: false, reason: 'skipped (--no-portkey)' });
+  const nullplatformStarting: Promise<PeerStatus> = withNullplatform
+    ? startNullplatform(procs, path.join(WORK, 'nullplatform'), path.join(LOG, 'nullplatform.log'), { fast: upstreams.fast, paced: upstreams.paced, slow: upstreams.slow })
+    : Promise.resolve({ ok: false, reason: 'skipped (--no-nullplatform)' });
   const relayKinds = ['node', 'express', 'koa', 'nest'] as const;
-  const [floor, failoverRelay, ...relays] = await Promise.all([
-    spawnServer('floor', { kind: 'floor', ...upstreams }),
+  const floorKinds = ['floor', 'floor-express', 'floor-koa', 'floor-nest'] as const;
+  const [failoverRelay, ...servers] = await Promise.all([
     spawnServer('relay-failover', {
       kind: 'failover',
       backup: url(fast),
@@ -162,16 +177,20 @@ async function main(): Promise<void> {
       dead: `http://127.0.0.1:${dead}/v1`,
       skipped: plan.failover.skipped,
     }),
-    ...relayKinds.map((kind) =>
-      spawnServer(`relay-${kind}`, { kind, ...upstreams }).catch((err: Error) => {
-        log(`! relay-${kind} did not start: ${err.message}`);
+    ...[...floorKinds, ...relayKinds].map((kind) =>
+      spawnServer(kind.startsWith('floor') ? kind : `relay-${kind}`, { kind, ...upstreams }).catch((err: Error) => {
+        log(`! ${kind} did not start: ${err.message}`);
         return err;
       }),
     ),
   ]);
+  const floors = servers.slice(0, floorKinds.length);
+  const relays = servers.slice(floorKinds.length);
   const load = await procs.start('load', loadScript, { log: path.join(LOG, 'load.log') });
   const portkey = await portkeyStarting;
   log(portkey.ok ? `Portkey gateway ${portkey.version} on port ${portkey.port}` : `Portkey unavailable: ${portkey.reason}`);
+  const nullplatform = await nullplatformStarting;
+  log(nullplatform.ok ? `nullplatform LLM Gateway ${nullplatform.version} on port ${nullplatform.port}` : `nullplatform unavailable: ${nullplatform.reason}`);
 
   const cases: Case[] = [];
   const results = new Map<CaseId, CaseResult>();
@@ -185,38 +204,47 @@ async function main(): Promise<void> {
     id: 'direct',
     label: 'direct to mock',
     pid: fast.child.pid,
+    cpu: cpuOf(fast),
     json: target(origin(fast), P, MODEL, false),
     stream: target(origin(fast), P, MODEL, true),
     paced: target(origin(paced), P, PACED_MODEL, true),
   });
   const serverCase = (s: Started, slowPath: string, pacedPath: string) => ({
     pid: s.child.pid,
+    cpu: cpuOf(s),
     json: target(origin(s), P, MODEL, false),
     stream: target(origin(s), P, MODEL, true),
     paced: target(origin(s), pacedPath, PACED_MODEL, true),
     slow: target(origin(s), slowPath, SLOW_MODEL, true),
   });
-  const restart = (s: Started, name: string, spec: ServerSpec, slowPath: string) => async () => {
-    await procs.stop(s.child);
-    return serverCase(await spawnServer(`${name}-memory`, spec), slowPath, P);
+  /** The latest process of each server (the memory runs restart them). */
+  const latest = new Map<string, Started>();
+  const restart = (name: string, spec: ServerSpec, slowPath: string) => async () => {
+    const current = latest.get(name);
+    if (current) await procs.stop(current.child);
+    const again = await spawnServer(`${name}-memory`, spec);
+    latest.set(name, again);
+    return serverCase(again, slowPath, P);
   };
-  const floorSpec: ServerSpec = { kind: 'floor', ...upstreams };
-  addCase({
-    id: 'floor',
-    label: 'floor: node:http + undici',
-    ...serverCase(floor, `/slow${P}`, `/paced${P}`),
-    fresh: restart(floor, 'floor', floorSpec, `/slow${P}`),
+  const floorLabels = { floor: 'floor: node:http + undici', 'floor-express': 'floor: Express + undici', 'floor-koa': 'floor: Koa + undici', 'floor-nest': 'floor: Nest + undici' } as const;
+  floorKinds.forEach((kind, i) => {
+    const s = floors[i]!;
+    if (s instanceof Error) return addCase({ id: kind, label: floorLabels[kind], reason: s.message });
+    latest.set(kind, s);
+    addCase({ id: kind, label: floorLabels[kind], ...serverCase(s, `/slow${P}`, `/paced${P}`), fresh: restart(kind, { kind, ...upstreams }, `/slow${P}`) });
   });
   const labels = { node: 'switchyard node:http', express: 'switchyard Express', koa: 'switchyard Koa', nest: 'switchyard Nest' } as const;
   relayKinds.forEach((kind, i) => {
     const s = relays[i]!;
     if (s instanceof Error) return addCase({ id: kind, label: labels[kind], reason: s.message });
-    addCase({ id: kind, label: labels[kind], ...serverCase(s, P, P), fresh: restart(s, `relay-${kind}`, { kind, ...upstreams }, P) });
+    latest.set(`relay-${kind}`, s);
+    addCase({ id: kind, label: labels[kind], ...serverCase(s, P, P), fresh: restart(`relay-${kind}`, { kind, ...upstreams }, P) });
   });
   if (portkey.ok) {
     const via = (mock: string) => ({ 'x-portkey-provider': 'openai', 'x-portkey-custom-host': mock });
     const portkeyCase = (p: { port: number; pid: number }) => ({
       pid: p.pid,
+      cpu: procCpu(p.pid),
       json: target(origin(p.port), P, MODEL, false, via(upstreams.fast)),
       stream: target(origin(p.port), P, MODEL, true, via(upstreams.fast)),
       paced: target(origin(p.port), P, PACED_MODEL, true, via(upstreams.paced)),
@@ -235,6 +263,31 @@ async function main(): Promise<void> {
     });
   } else {
     addCase({ id: 'portkey', label: 'Portkey gateway', reason: `unavailable: ${portkey.reason}` });
+  }
+  if (nullplatform.ok) {
+    const np = (p: { port: number; pid: number }) => ({
+      pid: p.pid,
+      cpu: procCpu(p.pid),
+      json: target(origin(p.port), `/fast/openai${P}`, MODEL, false),
+      stream: target(origin(p.port), `/fast/openai${P}`, MODEL, true),
+      paced: target(origin(p.port), `/paced/openai${P}`, PACED_MODEL, true),
+      slow: target(origin(p.port), `/slow/openai${P}`, SLOW_MODEL, true),
+    });
+    let current: { child: import('node:child_process').ChildProcess } = nullplatform;
+    addCase({
+      id: 'nullplatform',
+      label: `nullplatform LLM Gateway ${nullplatform.version}`,
+      ...np(nullplatform),
+      fresh: async () => {
+        await procs.stop(current.child);
+        const again = await startNullplatform(procs, path.join(WORK, 'nullplatform'), path.join(LOG, 'nullplatform.log'), { fast: upstreams.fast, paced: upstreams.paced, slow: upstreams.slow });
+        if (!again.ok) throw new Error(again.reason);
+        current = again;
+        return np(again);
+      },
+    });
+  } else {
+    addCase({ id: 'nullplatform', label: 'nullplatform LLM Gateway', reason: `unavailable: ${nullplatform.reason}` });
   }
 
   // Every case must answer properly before it is timed; a broken stream is noted, not hidden.
@@ -331,40 +384,69 @@ async function main(): Promise<void> {
     dead: `http://127.0.0.1:${dead}/v1`,
   });
 
-  // Last, so streams a server leaves running upstream cannot disturb the latency runs.
+  // Issue 17's runs: the other client formats, growth, and the shared store.
+  const nodeRelay = latest.get('relay-node');
+  const formats = nodeRelay
+    ? await runFormats(m, plan, load, { relay: origin(nodeRelay), relayCpu: cpuOf(nodeRelay), openai: origin(fast), openaiCpu: cpuOf(fast), anthropic: origin(anthropicMock), anthropicCpu: cpuOf(anthropicMock) })
+    : [];
+  const growthNotes: string[] = [];
+  log('growth: the direct call, the floor and the node:http relay, by prompt size and by answer length');
+  const growth = await runGrowth(m, plan, load, cases, growthNotes);
+  const store = await storeRun(spawnServer, url(fast), m, plan, load, cpuOf);
+
   // Last, so streams a server leaves running upstream cannot disturb the latency runs; and
   // each in a fresh process, lightly warmed up, so earlier load does not decide its heap.
   log(`memory: ${plan.streams.count} concurrent streams (upstream sends a chunk every ${plan.streams.chunkDelayMs} ms), each server in a fresh process`);
+  const warmFresh = async (c: Case, notes: string[]): Promise<Case | undefined> => {
+    const f = await m.attempt(notes, 'memory restart', c.fresh!);
+    if (!f) return undefined;
+    const fresh: Case = { ...c, ...f };
+    await m.attempt(notes, 'memory warm-up', () => load.channel.call('saturate', { target: fresh.json, connections: 16, durationMs: 500 }, 30_000));
+    await m.attempt(notes, 'memory warm-up', () => load.channel.call('sequential', { target: fresh.stream, requests: 20, warmup: 0, maxMs: 2_000, stream: true }, 30_000));
+    await sleep(300);
+    return fresh;
+  };
+  const memLine = (mem: CaseResult['memory']) => (mem ? `${mem.opened}/${mem.requested} open in ${mem.openMs} ms, RSS ${mem.baselineMB.toFixed(0)} -> ${mem.peakMB.toFixed(0)} MB` : 'not measured');
   for (const c of cases) {
     if (!c.slow || !c.fresh) continue;
     const r = results.get(c.id)!;
-    const f = await m.attempt(r.notes, 'memory restart', c.fresh);
-    if (!f) continue;
-    const fresh: Case = { ...c, ...f };
-    await m.attempt(r.notes, 'memory warm-up', () => load.channel.call('saturate', { target: fresh.json, connections: 16, durationMs: 500 }, 30_000));
-    await m.attempt(r.notes, 'memory warm-up', () => load.channel.call('sequential', { target: fresh.stream, requests: 20, warmup: 0, maxMs: 2_000, stream: true }, 30_000));
-    await sleep(300);
-    r.memory = await measureMemory(m, plan, load, fresh, r.notes);
-    const mem = r.memory;
-    log(`  ${c.label.padEnd(28)} ${mem ? `${mem.opened}/${mem.requested} open in ${mem.openMs} ms, RSS ${mem.baselineMB.toFixed(0)} -> ${mem.peakMB.toFixed(0)} MB` : 'not measured'}`);
+    const fresh = await warmFresh(c, r.notes);
+    if (!fresh) continue;
+    r.memory = await measureMemory(m, plan.streams, load, fresh, r.notes);
+    log(`  ${c.label.padEnd(28)} ${memLine(r.memory)}`);
+  }
+  log(`many streams: ${plan.manyStreams.count.toLocaleString('en-US')} concurrent streams (a chunk every ${plan.manyStreams.chunkDelayMs} ms), each server in a fresh process`);
+  const manyStreams: BenchResults['manyStreams'] = {};
+  for (const c of cases.filter((x) => MANY_STREAMS.includes(x.id) && x.fresh)) {
+    const r = results.get(c.id)!;
+    const fresh = await warmFresh(c, r.notes);
+    if (!fresh) continue;
+    const slowPath = c.id === 'floor' ? `/slow10k${P}` : P;
+    manyStreams[c.id] = await measureMemory(m, plan.manyStreams, load, fresh, r.notes, target(fresh.json.origin, slowPath, SLOW10K_MODEL, true));
+    log(`  ${c.label.padEnd(28)} ${memLine(manyStreams[c.id])}`);
   }
 
   log('stopping');
-  await Promise.all([load, failoverRelay, fast, slow, paced, backup, p503, floor, ...relays].map((s) => (s instanceof Error ? undefined : procs.stop(s.child))));
+  await Promise.all([load, failoverRelay, fast, slow, paced, backup, p503, anthropicMock, slow10k, ...latest.values()].map((s) => procs.stop(s.child)));
   procs.killAll();
 
   const bench: BenchResults = {
-    schema: 1,
+    schema: 2,
     plan,
     command: `npm run bench${process.argv.slice(2).length ? ` -- ${process.argv.slice(2).join(' ')}` : ''}`,
     startedAt: new Date(started).toISOString(),
     wallSeconds: Math.round((Date.now() - started) / 1000),
     machine: machine(),
     portkey: portkey.ok ? { ok: true, version: portkey.version, port: portkey.port } : { ok: false, reason: portkey.reason },
+    nullplatform: nullplatform.ok ? { ok: true, version: nullplatform.version, port: nullplatform.port } : { ok: false, reason: nullplatform.reason },
     reply: { words: REPLY.split(' ').length },
     interference: m.interference(),
     cases: [...results.values()],
     failover,
+    formats,
+    growth,
+    manyStreams,
+    store,
   };
   const summary = summarize(bench);
   printTable(summary);
@@ -381,3 +463,35 @@ main().then(
     process.exit(1);
   },
 );
+
+/**
+ * A caller limit and budget on the memory store and on Redis (a `redis-server` of the
+ * bench's own, on a free port): the node:http relay, interleaved request by request.
+ */
+async function storeRun(
+  spawnServer: (name: string, spec: ServerSpec) => Promise<Started>,
+  fast: string,
+  m: Measurer,
+  plan: Plan,
+  load: Started,
+  cpuOf: (s: Started) => () => Promise<number>,
+): Promise<BenchResults['store']> {
+  let redis: Awaited<ReturnType<typeof startRedis>> | undefined;
+  const spawned: Started[] = [];
+  try {
+    redis = await startRedis();
+    const memory = await spawnServer('limits-memory', { kind: 'limits', fast });
+    spawned.push(memory);
+    const onRedis = await spawnServer('limits-redis', { kind: 'limits', fast, redisPort: redis.port });
+    spawned.push(onRedis);
+    log(`store: a caller limit and budget, memory store and Redis ${redis.port}, interleaved`);
+    const origin = (s: Started) => `http://127.0.0.1:${s.port}`;
+    return await runStore(m, plan, load, { origin: origin(memory), cpu: cpuOf(memory) }, { origin: origin(onRedis), cpu: cpuOf(onRedis) });
+  } catch (err) {
+    log(`! store run: ${(err as Error).message}`);
+    return { memory: [], redis: [], reason: (err as Error).message, notes: [] };
+  } finally {
+    await Promise.all(spawned.map((s) => procs.stop(s.child)));
+    await redis?.stop();
+  }
+}

@@ -1,45 +1,87 @@
 /**
  * @module
  * The servers under test, one per child process so each one's CPU and memory are its
- * own: the mock upstream, the pass-through floor proxy, and switchyard on node:http,
- * Express, Koa and Nest (plus a node:http relay set up for the failover runs). The
- * orchestrator starts this file (bundled) with the spec in `BENCH_SPEC`; the child
- * listens on 127.0.0.1:0 and reports its port over IPC. Portkey's gateway is started by
- * `portkey.ts` instead.
+ * own: the mock upstreams (OpenAI and Anthropic protocols), the pass-through floors
+ * (`floors.ts`), and switchyard on node:http, Express, Koa and Nest (plus node:http
+ * relays set up for the failover runs and for the store runs). The orchestrator starts
+ * this file (bundled) with the spec in `BENCH_SPEC`; the child listens on 127.0.0.1:0
+ * and reports its port over IPC. The peer gateways are started by `portkey.ts` and
+ * `nullplatform.ts` instead.
  */
 import { once } from 'node:events';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Pool, type Dispatcher } from 'undici';
 import type { ProviderConfig, RelayConfig } from 'switchyard';
-import { MODEL, PACED_MODEL, REPLY, SLOW_MODEL, UPSTREAM_MODEL } from './config.js';
+import { FORMAT_MODELS, GROWTH_EVENTS, MODEL, PACED_MODEL, REPLY, SLOW10K_MODEL, SLOW_MODEL, UPSTREAM_MODEL, growthModel, replyFor } from './config.js';
+import { startFloor, type FloorKind } from './floors.js';
 import { serve } from './ipc.js';
 
 /** What a child runs. Upstreams are given as mock URLs (`http://127.0.0.1:PORT/v1`). */
+/** The upstream mocks a relay or a floor talks to. */
+export interface Upstreams {
+  fast: string;
+  slow: string;
+  paced: string;
+  /** The Anthropic-protocol mock (native Messages). */
+  anthropic: string;
+  /** A slow-streaming mock for the 10,000-stream memory run. */
+  slow10k: string;
+}
+
 export type ServerSpec =
-  | { kind: 'mock'; chunkDelayMs?: number; latencyMs?: number; status?: number; raw?: string; gapMs?: number }
-  | { kind: 'floor'; fast: string; slow: string; paced: string }
-  | { kind: 'node' | 'express' | 'koa' | 'nest'; fast: string; slow: string; paced: string }
-  | { kind: 'failover'; backup: string; delayed: string; p503: string; dead: string; skipped: number };
+  | { kind: 'mock'; chunkDelayMs?: number; latencyMs?: number; status?: number; raw?: string; gapMs?: number; protocol?: 'openai' | 'anthropic' }
+  | ({ kind: FloorKind } & Upstreams)
+  | ({ kind: 'node' | 'express' | 'koa' | 'nest' } & Upstreams)
+  | { kind: 'failover'; backup: string; delayed: string; p503: string; dead: string; skipped: number }
+  | { kind: 'limits'; fast: string; redisPort?: number };
 
 const KEY = 'sk-bench';
-// Enough upstream connections for the 1,000-stream memory run (the default is 128).
-const CONNECTIONS = 1_024;
+// Enough upstream connections for the 10,000-stream memory run (the default is 128).
+const CONNECTIONS = 10_000;
 
 function openai(baseURL: string, extra: Partial<ProviderConfig> = {}): ProviderConfig {
   return { type: 'openai', baseURL, apiKey: KEY, maxConnections: CONNECTIONS, ...extra } as ProviderConfig;
 }
 
-/** The overhead runs' relay: one target per public model, everything else at its default. */
-function overheadConfig(fast: string, slow: string, paced: string): RelayConfig {
-  return {
-    providers: { fast: openai(fast), slow: openai(slow), paced: openai(paced) },
-    models: {
-      [MODEL]: { targets: [{ provider: 'fast', model: UPSTREAM_MODEL }] },
-      [SLOW_MODEL]: { targets: [{ provider: 'slow', model: UPSTREAM_MODEL }] },
-      [PACED_MODEL]: { targets: [{ provider: 'paced', model: UPSTREAM_MODEL }] },
-    },
+/**
+ * The overhead runs' relay: one target per public model, everything else at its default.
+ * The growth models ask the fast mock for answers of a set length; the format models
+ * reach a target that speaks the client's format (OpenAI with the Responses API, Claude).
+ */
+function overheadConfig(u: Upstreams): RelayConfig {
+  const models: RelayConfig['models'] = {
+    [MODEL]: { targets: [{ provider: 'fast', model: UPSTREAM_MODEL }] },
+    [SLOW_MODEL]: { targets: [{ provider: 'slow', model: UPSTREAM_MODEL }] },
+    [SLOW10K_MODEL]: { targets: [{ provider: 'slow10k', model: UPSTREAM_MODEL }] },
+    [PACED_MODEL]: { targets: [{ provider: 'paced', model: UPSTREAM_MODEL }] },
+    [FORMAT_MODELS.responses]: { targets: [{ provider: 'responses', model: UPSTREAM_MODEL }] },
+    [FORMAT_MODELS.messages]: { targets: [{ provider: 'anthropic', model: 'claude-bench' }] },
   };
+  for (const events of GROWTH_EVENTS) models[growthModel(events)] = { targets: [{ provider: 'fast', model: `mock-w${events}` }] };
+  return {
+    providers: {
+      fast: openai(u.fast),
+      slow: openai(u.slow),
+      slow10k: openai(u.slow10k),
+      paced: openai(u.paced),
+      responses: openai(u.fast, { responses: true }),
+      anthropic: { type: 'anthropic', baseURL: u.anthropic, apiKey: KEY, maxConnections: CONNECTIONS } as ProviderConfig,
+    },
+    models,
+  };
+}
+
+/** The store runs' relay: a caller limit and a daily caller budget, on the memory store or on Redis. */
+async function limitsConfig(fast: string, redisPort: number | undefined): Promise<RelayConfig> {
+  const config: RelayConfig = {
+    providers: { fast: openai(fast) },
+    models: { [MODEL]: { targets: [{ provider: 'fast', model: UPSTREAM_MODEL, price: { input: 1, output: 1 } }] } },
+    callers: { key: (req) => req.headers['x-user'] as string | undefined, rateLimit: { requestsPerMinute: 10_000_000 }, budget: { usd: 1_000_000, period: 'day' } },
+  };
+  if (redisPort === undefined) return config;
+  const { Redis } = await import('ioredis');
+  const { createRedisStore } = await import('switchyard/redis');
+  return { ...config, store: createRedisStore({ client: new Redis({ host: '127.0.0.1', port: redisPort }), prefix: `bench${process.pid}:` }) };
 }
 
 /**
@@ -93,55 +135,17 @@ async function startMock(spec: Extract<ServerSpec, { kind: 'mock' }>): Promise<{
         : spec.latencyMs
           ? { firstByteDelayMs: spec.latencyMs }
           : undefined;
-  const mock = await createMockUpstream({ name: 'bench', reply: REPLY, chunkDelayMs: spec.chunkDelayMs ?? 0, fault, models: [UPSTREAM_MODEL] });
+  const mock = await createMockUpstream({
+    name: 'bench',
+    protocol: spec.protocol ?? 'openai',
+    reply: (req) => replyFor(String((req.body as { model?: unknown } | undefined)?.model ?? '')),
+    chunkDelayMs: spec.chunkDelayMs ?? 0,
+    fault,
+    models: [UPSTREAM_MODEL],
+  });
   // The mock records every request for tests; under load that record only grows.
   const forget = setInterval(() => mock.reset(), 1_000);
   return { port: mock.port, close: async () => (clearInterval(forget), mock.close()) };
-}
-
-/** The floor: node:http in, undici pool out, bytes piped both ways, nothing parsed. */
-async function startFloor(spec: Extract<ServerSpec, { kind: 'floor' }>): Promise<{ port: number; close(): Promise<void> }> {
-  const fast = new Pool(new URL(spec.fast).origin, { connections: CONNECTIONS });
-  const slow = new Pool(new URL(spec.slow).origin, { connections: CONNECTIONS });
-  const paced = new Pool(new URL(spec.paced).origin, { connections: CONNECTIONS });
-  const server = http.createServer(async (req, res) => {
-    let path = req.url ?? '/';
-    let pool = fast;
-    if (path.startsWith('/slow/')) {
-      pool = slow;
-      path = path.slice('/slow'.length);
-    } else if (path.startsWith('/paced/')) {
-      pool = paced;
-      path = path.slice('/paced'.length);
-    }
-    try {
-      const headers: Record<string, string> = { 'content-type': req.headers['content-type'] ?? 'application/json' };
-      if (req.headers['content-length']) headers['content-length'] = req.headers['content-length'];
-      if (req.headers.authorization) headers.authorization = req.headers.authorization;
-      // undici's stream API writes the upstream body straight into `res`: its fastest path.
-      await pool.stream({ path, method: (req.method ?? 'POST') as Dispatcher.HttpMethod, headers, body: req }, ({ statusCode, headers: upHeaders }) => {
-        const out: Record<string, string> = {};
-        for (const name of ['content-type', 'content-length', 'cache-control']) {
-          const value = upHeaders[name];
-          if (typeof value === 'string') out[name] = value;
-        }
-        res.writeHead(statusCode, out);
-        return res;
-      });
-    } catch {
-      if (!res.headersSent) res.writeHead(502).end();
-      else res.destroy();
-    }
-  });
-  const port = await listen(server);
-  return {
-    port,
-    close: async () => {
-      server.closeAllConnections();
-      server.close();
-      await Promise.all([fast.destroy(), slow.destroy(), paced.destroy()]);
-    },
-  };
 }
 
 async function startRelay(kind: 'node' | 'express' | 'koa' | 'nest' | 'failover', config: RelayConfig): Promise<{ port: number; close(): Promise<void> }> {
@@ -192,11 +196,13 @@ async function main(): Promise<void> {
   const started =
     spec.kind === 'mock'
       ? await startMock(spec)
-      : spec.kind === 'floor'
-        ? await startFloor(spec)
+      : spec.kind.startsWith('floor')
+        ? await startFloor({ ...(spec as Upstreams), kind: spec.kind as FloorKind, connections: CONNECTIONS })
         : spec.kind === 'failover'
           ? await startRelay('failover', failoverConfig(spec.backup, spec.delayed, spec.p503, spec.dead, spec.skipped))
-          : await startRelay(spec.kind, overheadConfig(spec.fast, spec.slow, spec.paced));
+          : spec.kind === 'limits'
+            ? await startRelay('node', await limitsConfig(spec.fast, spec.redisPort))
+            : await startRelay(spec.kind as 'node', overheadConfig(spec as Upstreams));
   // A clean exit, so `node --cpu-prof` writes its profile.
   const stop = async () => {
     await Promise.race([started.close(), new Promise((r) => setTimeout(r, 2_000))]);
@@ -204,7 +210,8 @@ async function main(): Promise<void> {
   };
   process.once('SIGTERM', () => void stop());
   process.once('SIGINT', () => void stop());
-  serve({ shutdown: () => void setImmediate(stop) }, { ready: true, port: started.port });
+  // `cpu`: this process's CPU time in µs, finer than /proc's 10 ms ticks.
+  serve({ shutdown: () => void setImmediate(stop), cpu: () => process.cpuUsage() }, { ready: true, port: started.port });
 }
 
 void main().catch((err: unknown) => {

@@ -6,7 +6,7 @@
 import type { ClientFormat } from '../format.js';
 import { messageFromChat } from './answer.js';
 import { messagesErrorResponse } from './errors.js';
-import { messagesIsContent, messagesNativeError, messagesUsageMeter } from './native.js';
+import { messagesIsContent, messagesNativeError, messagesUsageMeter, messagesWatch } from './native.js';
 import { validateMessagesRequest } from './request.js';
 import { messagesStream } from './stream.js';
 import { messagesToChat } from './to-chat.js';
@@ -23,6 +23,7 @@ export const messagesFormat: ClientFormat<MessagesRequest> = {
   isContent: messagesIsContent,
   nativeError: messagesNativeError,
   nativeUsage: messagesUsageMeter,
+  nativeWatch: messagesWatch,
   // Versions and betas change what Anthropic accepts and sends; the client chose them.
   nativeHeaders: ['anthropic-version', 'anthropic-beta'],
 };

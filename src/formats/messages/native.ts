@@ -13,7 +13,7 @@
 import { errorOf, mergeUsage, openaiUsage, type AnthropicUsage } from '../../providers/anthropic-response.js';
 import type { Usage } from '../../providers/provider.js';
 import { isObject } from '../check.js';
-import type { NativeStreamError, UsageMeter } from '../format.js';
+import type { NativeStreamError, NativeWatch, UsageMeter } from '../format.js';
 import { parseData } from '../sse.js';
 
 const DELTA_TEXT: Record<string, string> = { text_delta: 'text', thinking_delta: 'thinking', input_json_delta: 'partial_json' };
@@ -84,3 +84,9 @@ export function messagesUsageMeter(): UsageMeter {
     },
   };
 }
+
+/** The events a native Messages stream is read for: the two that carry usage, and errors. */
+export const messagesWatch: NativeWatch = {
+  names: new Set(['error', 'message_start', 'message_delta']),
+  literals: [Buffer.from('"error"'), Buffer.from('"message_start"'), Buffer.from('"message_delta"')],
+};

@@ -6,7 +6,7 @@
 import type { ClientFormat } from '../format.js';
 import { responseFromChat } from './answer.js';
 import { responsesErrorResponse } from './errors.js';
-import { responsesIsContent, responsesNativeError, responsesUsageMeter } from './native.js';
+import { responsesIsContent, responsesNativeError, responsesUsageMeter, responsesWatch } from './native.js';
 import { validateResponsesRequest } from './request.js';
 import { responsesStream } from './stream.js';
 import { responsesToChat } from './to-chat.js';
@@ -23,6 +23,7 @@ export const responsesFormat: ClientFormat<ResponsesRequest> = {
   isContent: responsesIsContent,
   nativeError: responsesNativeError,
   nativeUsage: responsesUsageMeter,
+  nativeWatch: responsesWatch,
   nativeHeaders: [],
 };
 

@@ -11,7 +11,7 @@
  * are preamble: the engine may still fail over after them.
  */
 import type { Usage } from '../../providers/provider.js';
-import type { NativeStreamError, UsageMeter } from '../format.js';
+import type { NativeStreamError, NativeWatch, UsageMeter } from '../format.js';
 import { isObject } from '../check.js';
 import { parseData } from '../sse.js';
 
@@ -67,3 +67,12 @@ export function responsesUsageMeter(): UsageMeter {
     usage: () => usage,
   };
 }
+
+/**
+ * The events a native Responses stream is read for: every event that carries the
+ * Response (its usage, the one to store, a failure) and errors. Deltas carry neither.
+ */
+export const responsesWatch: NativeWatch = {
+  names: new Set(['error', 'response.failed', 'response.completed', 'response.incomplete', 'response.created', 'response.in_progress', 'response.queued']),
+  literals: [Buffer.from('"response"'), Buffer.from('"error"')],
+};
