@@ -32,6 +32,23 @@ export function mark(c: TargetCell | undefined, markdown: boolean): string {
   return `${c.value}${verdict}`;
 }
 
+/**
+ * The relay's CPU in the formats run. The four cases share one relay process and run
+ * interleaved, so its CPU cannot be told apart by case; each lane's figure is the whole
+ * run's CPU over that lane's requests, and their mean over the lanes is the average per
+ * request of all four.
+ */
+function formatsCpu(formats: Summary['formats']): string {
+  const avg = (xs: (number | undefined)[]) => {
+    const known = xs.filter((x): x is number => x !== undefined);
+    return known.length === 0 ? undefined : known.reduce((a, b) => a + b, 0) / known.length / formats.length;
+  };
+  const json = avg(formats.map((f) => f.cpuUs?.median));
+  const stream = avg(formats.map((f) => f.streamCpuUs?.median));
+  if (json === undefined && stream === undefined) return '';
+  return `The relay's CPU, all four cases together (one process; it cannot be told apart by case): ${json === undefined ? '–' : Math.round(json).toLocaleString('en-US')} µs a JSON request, ${stream === undefined ? '–' : Math.round(stream).toLocaleString('en-US')} µs a stream, warm-up requests and the 10 ms tick of /proc included.`;
+}
+
 export function targets17Table(s: Summary, markdown: boolean): Table {
   return {
     title: 'Targets (issue 17), judged on the medians of this run',
@@ -58,9 +75,9 @@ export function tables17(s: Summary, markdown: boolean): Table[] {
   if (s.formats.length > 0) {
     out.push({
       title: 'Responses and Messages clients on the node:http relay (sequential, each interleaved with its direct call, ms)',
-      head: ['case', 'JSON p50', 'JSON added p50', 'JSON added p99', 'stream first byte added p50', 'stream last byte p50', 'last byte added p50', 'relay CPU µs/req JSON', 'relay CPU µs/stream'],
-      rows: s.formats.map((f) => [f.label, ml(f.json.p50, markdown), ml(f.jsonAdded.p50, markdown), ml(f.jsonAdded.p99, markdown), ml(f.ttfbAdded.p50, markdown), ml(f.ttlb.p50, markdown), ml(f.ttlbAdded.p50, markdown), us(f.cpuUs), us(f.streamCpuUs)]),
-      note: "Native: the target speaks the client's format (OpenAI's Responses API, Claude's Messages API on the Anthropic-protocol mock) and its answer passes as the upstream's bytes. Translated: the target speaks chat; the request and the answer are translated. \"Added\" is over the direct call of what the upstream serves (its Responses or Messages API; chat for the translated cases).",
+      head: ['case', 'JSON p50', 'JSON added p50', 'JSON added p99', 'stream first byte added p50', 'stream last byte p50', 'last byte added p50'],
+      rows: s.formats.map((f) => [f.label, ml(f.json.p50, markdown), ml(f.jsonAdded.p50, markdown), ml(f.jsonAdded.p99, markdown), ml(f.ttfbAdded.p50, markdown), ml(f.ttlb.p50, markdown), ml(f.ttlbAdded.p50, markdown)]),
+      note: `Native: the target speaks the client's format (OpenAI's Responses API, Claude's Messages API on the Anthropic-protocol mock) and its answer passes as the upstream's bytes. Translated: the target speaks chat; the request and the answer are translated. "Added" is over the direct call of what the upstream serves (its Responses or Messages API; chat for the translated cases). ${formatsCpu(s.formats)}`,
     });
   }
   const growthRows = (series: Partial<Record<CaseId, GrowthPoint[]>>, unit: (n: number) => string) => {
