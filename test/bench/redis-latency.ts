@@ -3,7 +3,8 @@
  * `npx tsx test/bench/redis-latency.ts [requests]` (needs `redis-server`; it starts its
  * own on a free port). Each store gets the same relay: a per-caller limit and a daily
  * per-caller budget, so every request takes a bucket token, reserves and settles the
- * budget (three Redis round trips, two before the upstream call and one after). Requests
+ * budget (two Redis round trips: one script call that takes the token and reserves before
+ * the upstream call, `Store.admit`, and the settlement after it). Requests
  * are sequential over one keep-alive connection to a mock upstream in this process.
  */
 import type { AddressInfo } from 'node:net';
@@ -83,7 +84,7 @@ try {
     console.log(`  added by Redis: median ${ms(r.median - m.median)}, p99 ${ms(r.p99 - m.p99)}, mean ${ms(r.mean - m.mean)}`);
   };
   console.log(`node ${process.version}, redis-server on 127.0.0.1`);
-  compare('caller limit + budget (3 Redis calls a request)', all.memory!, all.redis!);
+  compare('caller limit + budget (2 Redis calls a request)', all.memory!, all.redis!);
   compare('no limit or budget for the request (breakers shared, no Redis call)', all.memoryNoCaller!, all.redisNoCaller!);
 } finally {
   client.disconnect();
