@@ -297,9 +297,15 @@ describe('hedged requests', () => {
 
   it("afterMs: 'p95' waits for the target's own recent p95", async () => {
     const s = await setup(['primary', 'backup'], () => ({ models: { m: { hedge: { afterMs: 'p95' }, targets: [t('primary'), t('backup')] } } }));
-    // Too few samples: no hedge yet.
-    for (let i = 0; i < 6; i++) await postChat(s.url, { model: 'm' });
+    // Each slower than the last, but fewer than 5 samples when each starts: no hedge yet.
+    for (let i = 0; i < 5; i++) {
+      s.mocks.primary!.setFault({ firstByteDelayMs: i * 40 });
+      await postChat(s.url, { model: 'm' });
+    }
     expect(s.mocks.backup!.count).toBe(0);
+    s.mocks.primary!.setFault({ firstByteDelayMs: 0 });
+    // One more, quicker than the p95 of the five, so the sixth sample is in for the next.
+    await postChat(s.url, { model: 'm' });
     s.mocks.primary!.setFault({ firstByteDelayMs: 5_000 });
     expect(served(await postChat(s.url, { model: 'm' }))).toBe('backup');
   });
