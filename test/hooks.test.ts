@@ -174,6 +174,8 @@ describe('beforeAttempt', () => {
 
     seen.length = 0;
     s.a.setFault({ dieAfterChunks: 3 });
+    // b starts late, so a hedge (if a loaded machine lets one start) cannot win the stream from a.
+    s.b.setFault({ firstByteDelayMs: 1_000 });
     const text = await openai(s.url).chat.completions.create({ ...chat(), stream: true }).then(chatText);
     expect(text.length).toBeGreaterThan(0);
     expect(seen[0]).toEqual(['a', 1, 'first']);
