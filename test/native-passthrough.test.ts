@@ -13,21 +13,13 @@ import { formats, type ClientFormat } from '../src/formats/index.js';
 import { nativeMessages, nativeResponses } from '../src/providers/native.js';
 import { readUntilNativeContent } from '../src/stream/commit.js';
 import { NativeStream } from '../src/stream/native-stream.js';
+import { reads } from './helpers/reads.js';
 
 /** A provider key the upstream may echo: every path must redact it alike. */
 const SECRET = 'sk-native-canary-5150';
 const redactor = new Redactor();
 redactor.add(SECRET);
 const target = { id: 'p/m', provider: { redactor } } as unknown as ResolvedTarget;
-
-async function* reads(bytes: Buffer, cuts: number[]): AsyncGenerator<Uint8Array> {
-  let at = 0;
-  for (const cut of [...cuts.map((c) => c % (bytes.length + 1))].sort((a, b) => a - b)) {
-    if (cut > at) yield Buffer.from(bytes.subarray(at, cut));
-    at = Math.max(at, cut);
-  }
-  if (at < bytes.length) yield Buffer.from(bytes.subarray(at));
-}
 
 const TERMINAL: Record<string, ReadonlySet<string>> = {
   responses: new Set(['response.completed', 'response.incomplete', 'response.failed']),

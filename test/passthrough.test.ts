@@ -15,6 +15,7 @@ import { chatFrames, framed } from '../src/stream/client-stream.js';
 import { readUntilContent } from '../src/stream/commit.js';
 import { RelayStream, type StreamHooks } from '../src/stream/relay-stream.js';
 import { DONE, frame } from '../src/stream/sse.js';
+import { reads } from './helpers/reads.js';
 
 /**
  * A provider key the upstream echoes, whole or split across chunks: chunks that pass as
@@ -24,15 +25,6 @@ const SECRET = 'sk-canary-7f3a9c2e41';
 const redactor = new Redactor();
 redactor.add(SECRET);
 const target = { id: 'p/m', provider: { redactor } } as unknown as ResolvedTarget;
-
-async function* reads(bytes: Buffer, cuts: number[]): AsyncGenerator<Uint8Array> {
-  let at = 0;
-  for (const cut of [...cuts.map((c) => c % (bytes.length + 1))].sort((a, b) => a - b)) {
-    if (cut > at) yield Buffer.from(bytes.subarray(at, cut));
-    at = Math.max(at, cut);
-  }
-  if (at < bytes.length) yield Buffer.from(bytes.subarray(at));
-}
 
 interface Seen {
   body: string;

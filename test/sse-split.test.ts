@@ -7,15 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { splitEvents, type EventBatch } from '../src/stream/sse-split.js';
 import { readEvents } from '../src/stream/sse.js';
-
-async function* reads(bytes: Buffer, cuts: number[]): AsyncGenerator<Uint8Array> {
-  let at = 0;
-  for (const cut of [...cuts.map((c) => c % (bytes.length + 1))].sort((a, b) => a - b)) {
-    if (cut > at) yield bytes.subarray(at, cut);
-    at = Math.max(at, cut);
-  }
-  if (at < bytes.length) yield bytes.subarray(at);
-}
+import { reads } from './helpers/reads.js';
 
 type Plain = { event?: string; data: string };
 
