@@ -13,9 +13,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
-import { freePort, type Procs } from './procs.js';
+import { freePort, waitForHttp, type Procs } from './procs.js';
 
 /** The version measured; set BENCH_NULLPLATFORM_VERSION to try another. */
 export const NULLPLATFORM_VERSION = process.env.BENCH_NULLPLATFORM_VERSION ?? '2.0.11';
@@ -80,25 +79,6 @@ function config(port: number, upstreams: NullplatformProjects): string {
   return `server:\n  host: "127.0.0.1"\n  port: ${port}\nlogging:\n  level: "warn"\nmodels:\n${models.join('\n')}\nprojects:\n${projects.join('\n')}\n`;
 }
 
-async function waitForHttp(port: number, ms: number, exited: () => string | undefined): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const why = exited();
-    if (why) throw new Error(`gateway exited while starting (${why})`);
-    const answered = await new Promise<boolean>((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port, path: '/health', timeout: 1_000 }, (res) => {
-        res.resume();
-        resolve(true);
-      });
-      req.on('error', () => resolve(false));
-      req.on('timeout', () => req.destroy());
-    });
-    if (answered) return;
-    if (Date.now() > deadline) throw new Error(`gateway did not answer on port ${port} within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 /** Installs (if needed) and starts the gateway; never throws. */
 export async function startNullplatform(procs: Procs, dir: string, log: string, upstreams: NullplatformProjects): Promise<PeerStatus> {
   let version: string;
@@ -115,7 +95,7 @@ export async function startNullplatform(procs: Procs, dir: string, log: string, 
     const child = procs.track(spawn(process.execPath, [CLI, 'start', '--config', 'gateway.yaml'], { cwd: dir, stdio: ['ignore', out, out] }));
     let exit: string | undefined;
     child.once('exit', (code, signal) => (exit = String(signal ?? code)));
-    await waitForHttp(port, 20_000, () => exit);
+    await waitForHttp(port, '/health', 20_000, () => exit);
     return { ok: true, version, port, pid: child.pid!, child };
   } catch (err) {
     return { ok: false, reason: `start: ${(err as Error).message}` };

@@ -9,9 +9,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { existsSync, mkdirSync, openSync, readFileSync, writeFileSync } from 'node:fs';
-import http from 'node:http';
 import path from 'node:path';
-import { portIsFree, freePort, type Procs } from './procs.js';
+import { portIsFree, freePort, waitForHttp, type Procs } from './procs.js';
 
 /** The version measured; set BENCH_PORTKEY_VERSION to try another. */
 export const PORTKEY_VERSION = process.env.BENCH_PORTKEY_VERSION ?? '1.15.2';
@@ -54,26 +53,6 @@ async function install(dir: string, log: string): Promise<string> {
   return installed;
 }
 
-/** Resolves once something answers HTTP on `port`, or rejects after `ms`. */
-async function waitForHttp(port: number, ms: number, exited: () => string | undefined): Promise<void> {
-  const deadline = Date.now() + ms;
-  for (;;) {
-    const why = exited();
-    if (why) throw new Error(`gateway exited while starting (${why})`);
-    const answered = await new Promise<boolean>((resolve) => {
-      const req = http.get({ host: '127.0.0.1', port, path: '/', timeout: 1_000 }, (res) => {
-        res.resume();
-        resolve(true);
-      });
-      req.on('error', () => resolve(false));
-      req.on('timeout', () => req.destroy());
-    });
-    if (answered) return;
-    if (Date.now() > deadline) throw new Error(`gateway did not answer on port ${port} within ${ms} ms`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
-
 /** Installs (if needed) and starts the gateway; never throws. */
 export async function startPortkey(procs: Procs, dir: string, log: string): Promise<PortkeyStatus> {
   let version: string;
@@ -92,7 +71,7 @@ export async function startPortkey(procs: Procs, dir: string, log: string): Prom
     const child = procs.track(spawn(process.execPath, args, { cwd: dir, stdio: ['ignore', out, out] }));
     let exit: string | undefined;
     child.once('exit', (code, signal) => (exit = String(signal ?? code)));
-    await waitForHttp(port, 20_000, () => exit);
+    await waitForHttp(port, '/', 20_000, () => exit);
     return { ok: true, version, port, pid: child.pid!, child };
   } catch (err) {
     return { ok: false, reason: `start: ${(err as Error).message}` };

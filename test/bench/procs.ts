@@ -8,6 +8,7 @@
 import { spawn, type ChildProcess, type SpawnOptions } from 'node:child_process';
 import { once } from 'node:events';
 import { openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import http from 'node:http';
 import net from 'node:net';
 import path from 'node:path';
 import { Channel, type Ready } from './ipc.js';
@@ -213,5 +214,28 @@ export class Interference {
       foreign: Math.max(0, (m.busy - s.busy - ours) / hz / seconds),
       steal: (m.steal - s.steal) / hz / seconds,
     };
+  }
+}
+
+/**
+ * Resolves once something answers HTTP on `port` at `urlPath` (any status), or rejects
+ * after `ms`, or as soon as `exited()` says the process is gone.
+ */
+export async function waitForHttp(port: number, urlPath: string, ms: number, exited: () => string | undefined): Promise<void> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const why = exited();
+    if (why) throw new Error(`gateway exited while starting (${why})`);
+    const answered = await new Promise<boolean>((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path: urlPath, timeout: 1_000 }, (res) => {
+        res.resume();
+        resolve(true);
+      });
+      req.on('error', () => resolve(false));
+      req.on('timeout', () => req.destroy());
+    });
+    if (answered) return;
+    if (Date.now() > deadline) throw new Error(`gateway did not answer on port ${port} within ${ms} ms`);
+    await new Promise((r) => setTimeout(r, 200));
   }
 }

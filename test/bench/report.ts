@@ -408,18 +408,22 @@ function growthPoints(series: GrowthSeries | undefined, stream: boolean): Partia
 /** Microseconds as milliseconds, for reading. */
 export const ms = (us: number | undefined, digits = 3) => (us === undefined ? '–' : `${(us / 1000).toFixed(digits)} ms`);
 
-function judge(s: Summary): TargetRow[] {
-  const get = (id: CaseId) => s.cases.find((c) => c.id === id && c.available);
-  const below = (v: number | undefined, limitUs: number): TargetCell =>
-    v === undefined ? { value: 'not measured' } : { value: ms(v), met: v < limitUs };
-  const each = (cell: (c: CaseSummary) => TargetCell, only: CaseId[] = SWITCHYARD): Partial<Record<CaseId, TargetCell>> => {
+/** A target's cells: `cell` of each case in `only` that ran, 'unavailable' for the others. */
+function cellsOf(s: Summary) {
+  return (cell: (c: CaseSummary) => TargetCell, only: CaseId[] = SWITCHYARD): Partial<Record<CaseId, TargetCell>> => {
     const out: Partial<Record<CaseId, TargetCell>> = {};
     for (const id of only) {
-      const c = get(id);
+      const c = s.cases.find((x) => x.id === id && x.available);
       out[id] = c ? cell(c) : { value: 'unavailable' };
     }
     return out;
   };
+}
+
+function judge(s: Summary): TargetRow[] {
+  const below = (v: number | undefined, limitUs: number): TargetCell =>
+    v === undefined ? { value: 'not measured' } : { value: ms(v), met: v < limitUs };
+  const each = cellsOf(s);
   const ratio = (c: CaseSummary, vs: number | undefined, min: number, what: string): TargetCell =>
     vs === undefined ? { value: `no ${what}` } : { value: `${vs.toFixed(2)}×`, met: vs >= min };
   const portkeyUp = s.cases.some((c) => c.id === 'portkey' && c.available && c.peak);
@@ -455,15 +459,7 @@ function judge(s: Summary): TargetRow[] {
 
 /** Issue 17's targets, on the medians of this run: each adapter against its own framework's floor. */
 function judge17(s: Summary): TargetRow[] {
-  const get = (id: CaseId) => s.cases.find((c) => c.id === id && c.available);
-  const each = (cell: (c: CaseSummary) => TargetCell, only: CaseId[] = SWITCHYARD): Partial<Record<CaseId, TargetCell>> => {
-    const out: Partial<Record<CaseId, TargetCell>> = {};
-    for (const id of only) {
-      const c = get(id);
-      out[id] = c ? cell(c) : { value: 'unavailable' };
-    }
-    return out;
-  };
+  const each = cellsOf(s);
   const overFloor = (l: Lat | undefined, limitUs: number): TargetCell => {
     const v = l?.p50?.median;
     return v === undefined ? { value: 'not measured' } : { value: `+${ms(v)} over its floor`, met: v <= limitUs };
